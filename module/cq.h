@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef AIOR_CQ_H
+#define AIOR_CQ_H
+
+#include "core.h"
+
+void aior_req_complete(struct aior_req *req, s32 res);
+void aior_req_free(struct aior_req *req);
+bool aior_cq_overflow_flush(struct aior_ctx *ctx);
+void aior_cq_overflow_drop_all(struct aior_ctx *ctx);
+int aior_cq_wait(struct aior_ctx *ctx, u32 min_events,
+		 const sigset_t __user *sig, size_t sigsz,
+		 bool has_timeout, u64 timeout_ns);
+
+extern struct kmem_cache *aior_req_cachep;
+
+#endif /* AIOR_CQ_H */

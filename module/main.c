@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aioring: io_uring-class asynchronous I/O for kernels where io_uring is
+ * unavailable or disabled, as an out-of-tree module.
+ *
+ * This file is the device: module init and exit, the misc device
+ * /dev/aioring, the per-open ring context and its lifetime, the ioctl
+ * dispatcher and mmap.
+ *
+ * Access control, for the admin: the device node's mode (dev_mode, and
+ * udev), an optional group allowed to open it (allowed_gid, as io_uring's
+ * io_uring_group), and a switch that refuses new rings (disabled).
+ *
+ * Lifetime: the file pins the module (fops->owner), each mapping pins the
+ * file, and each request pins the context. Teardown therefore runs from
+ * ->release only, after the last fd and mapping are gone, and waits for
+ * any request still running before freeing the rings.
+ */
+#include <linux/atomic.h>
+#include <linux/build_bug.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "cq.h"
+#include "opdef.h"
+#include "ring.h"
+#include "submit.h"
+
+#define AIORING_VERSION "0.1.0"
+
+static bool aior_disabled;
+module_param_named(disabled, aior_disabled, bool, 0644);
+MODULE_PARM_DESC(disabled, "Refuse to open new rings (default: false)");
+
+static int aior_allowed_gid = -1;
+module_param_named(allowed_gid, aior_allowed_gid, int, 0644);
+MODULE_PARM_DESC(allowed_gid,
+		 "Only members of this group (or CAP_SYS_ADMIN) may open rings; -1 allows everyone the device mode allows (default: -1)");
+
+static ushort aior_dev_mode = 0660;
+module_param_named(dev_mode, aior_dev_mode, ushort, 0444);
+MODULE_PARM_DESC(dev_mode, "Mode of /dev/aioring when created by devtmpfs (default: 0660)");
+
+/* Live objects, checked at module exit: anything left is a leak. */
+static atomic_t aior_live_ctxs = ATOMIC_INIT(0);
+
+static void aior_check_abi(void)
+{
+	BUILD_BUG_ON(sizeof(struct aioring_sqe) != 64);
+	BUILD_BUG_ON(sizeof(struct aioring_cqe) != 16);
+	BUILD_BUG_ON(sizeof(struct aioring_sqring_offsets) != 40);
+	BUILD_BUG_ON(sizeof(struct aioring_cqring_offsets) != 40);
+	BUILD_BUG_ON(sizeof(struct aioring_params) != 128);
+	BUILD_BUG_ON(sizeof(struct aioring_enter_args) != 48);
+	BUILD_BUG_ON(offsetof(struct aioring_sqe, fd) != 4);
+	BUILD_BUG_ON(offsetof(struct aioring_sqe, off) != 8);
+	BUILD_BUG_ON(offsetof(struct aioring_sqe, addr) != 16);
+	BUILD_BUG_ON(offsetof(struct aioring_sqe, len) != 24);
+	BUILD_BUG_ON(offsetof(struct aioring_sqe, rw_flags) != 28);
+	BUILD_BUG_ON(offsetof(struct aioring_sqe, user_data) != 32);
+	BUILD_BUG_ON(offsetof(struct aioring_sqe, buf_index) != 40);
+	BUILD_BUG_ON(offsetof(struct aioring_sqe, personality) != 42);
+	BUILD_BUG_ON(offsetof(struct aioring_sqe, __resv1) != 44);
+	BUILD_BUG_ON(offsetof(struct aioring_sqe, __resv2) != 48);
+	BUILD_BUG_ON(offsetof(struct aioring_cqe, res) != 8);
+	BUILD_BUG_ON(offsetof(struct aioring_cqe, flags) != 12);
+	BUILD_BUG_ON(offsetof(struct aioring_params, sq_off) != 48);
+	BUILD_BUG_ON(offsetof(struct aioring_params, cq_off) != 88);
+	BUILD_BUG_ON(sizeof(sigset_t) != 8);
+}
+
+static bool aior_may_open(void)
+{
+	if (READ_ONCE(aior_disabled))
+		return false;
+	if (READ_ONCE(aior_allowed_gid) >= 0) {
+		kgid_t gid = make_kgid(&init_user_ns, READ_ONCE(aior_allowed_gid));
+
+		if (!gid_valid(gid) ||
+		    (!in_group_p(gid) && !capable(CAP_SYS_ADMIN)))
+			return false;
+	}
+	return true;
+}
+
+static int aior_open(struct inode *inode, struct file *file)
+{
+	struct aior_ctx *ctx;
+
+	if (!aior_may_open())
+		return -EPERM;
+	/* A kernel thread has no address space to own a ring. */
+	if (!current->mm)
+		return -EINVAL;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+
+	mutex_init(&ctx->uring_lock);
+	spin_lock_init(&ctx->completion_lock);
+	INIT_LIST_HEAD(&ctx->overflow_list);
+	init_waitqueue_head(&ctx->cq_wait);
+	refcount_set(&ctx->refs, 1);
+	init_completion(&ctx->ref_done);
+
+	ctx->mm = current->mm;
+	mmgrab(ctx->mm);
+	ctx->user = get_current_user();
+	ctx->creds = get_current_cred();
+
+	atomic_inc(&aior_live_ctxs);
+	file->private_data = ctx;
+	return 0;
+}
+
+static int aior_release(struct inode *inode, struct file *file)
+{
+	struct aior_ctx *ctx = file->private_data;
+
+	/* Parked CQEs have no reader any more; later ones are dropped too. */
+	aior_cq_overflow_drop_all(ctx);
+	/* Drop the file's reference and wait for requests still running. */
+	aior_ctx_put(ctx);
+	wait_for_completion(&ctx->ref_done);
+
+	aior_ring_free(ctx);
+	put_cred(ctx->creds);
+	free_uid(ctx->user);
+	mmdrop(ctx->mm);
+	mutex_destroy(&ctx->uring_lock);
+	kfree(ctx);
+	atomic_dec(&aior_live_ctxs);
+	return 0;
+}
+
+static long aior_setup(struct aior_ctx *ctx, void __user *uarg)
+{
+	struct aioring_params p;
+	long ret;
+
+	if (copy_from_user(&p, uarg, sizeof(p)))
+		return -EFAULT;
+
+	mutex_lock(&ctx->uring_lock);
+	ret = -EBUSY;
+	if (ctx->setup_done)
+		goto out_unlock;
+	ret = aior_ring_setup(ctx, &p);
+	if (ret)
+		goto out_unlock;
+	if (copy_to_user(uarg, &p, sizeof(p))) {
+		aior_ring_free(ctx);
+		ret = -EFAULT;
+		goto out_unlock;
+	}
+	/*
+	 * Publish the rings; pairs with the smp_load_acquire() of setup_done
+	 * in aior_enter() and aior_ring_mmap().
+	 */
+	smp_store_release(&ctx->setup_done, true);
+out_unlock:
+	mutex_unlock(&ctx->uring_lock);
+	return ret;
+}
+
+static long aior_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct aior_ctx *ctx = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	if (cmd != AIORING_IOC_SETUP && cmd != AIORING_IOC_ENTER)
+		return -ENOTTY;
+	/*
+	 * The ring, and every buffer address in its SQEs, belongs to the mm
+	 * that opened it. Another process holding the fd (a child after
+	 * fork(), or a receiver of SCM_RIGHTS) must not make the module
+	 * interpret its addresses, or the owner's, on its behalf.
+	 */
+	if (current->mm != ctx->mm)
+		return -EPERM;
+
+	switch (cmd) {
+	case AIORING_IOC_SETUP:
+		return aior_setup(ctx, argp);
+	case AIORING_IOC_ENTER:
+		return aior_enter(ctx, argp);
+	}
+	return -ENOTTY;
+}
+
+static int aior_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return aior_ring_mmap(file->private_data, vma);
+}
+
+static const struct file_operations aior_fops = {
+	.owner		= THIS_MODULE,
+	.open		= aior_open,
+	.release	= aior_release,
+	.unlocked_ioctl	= aior_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= aior_mmap,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice aior_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "aioring",
+	.fops	= &aior_fops,
+};
+
+static int __init aior_init(void)
+{
+	int ret;
+
+	aior_check_abi();
+	aior_opdef_init();
+
+	aior_req_cachep = KMEM_CACHE(aior_req, SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT);
+	if (!aior_req_cachep)
+		return -ENOMEM;
+
+	aior_misc.mode = aior_dev_mode & 0777;
+	ret = misc_register(&aior_misc);
+	if (ret)
+		goto err_cache;
+
+	pr_info("version %s loaded\n", AIORING_VERSION);
+	return 0;
+
+err_cache:
+	kmem_cache_destroy(aior_req_cachep);
+	return ret;
+}
+
+static void __exit aior_exit(void)
+{
+	misc_deregister(&aior_misc);
+	WARN(atomic_read(&aior_live_ctxs), "%d ring contexts leaked\n",
+	     atomic_read(&aior_live_ctxs));
+	kmem_cache_destroy(aior_req_cachep);
+}
+
+module_init(aior_init);
+module_exit(aior_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The aioring developers");
+MODULE_DESCRIPTION("io_uring-class asynchronous I/O rings on /dev/aioring");
+MODULE_VERSION(AIORING_VERSION);

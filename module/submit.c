@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Submission: AIORING_IOC_ENTER, consuming the SQ ring, and taking one
+ * request from prep to issue.
+ *
+ * Each SQE is copied once into kernel memory before it is looked at, so
+ * userspace rewriting it concurrently cannot make the checks and the use
+ * see different values (AIORING_FEAT_SUBMIT_STABLE). A request is
+ * allocated before its SQE is consumed: when memory is short, the SQE stays
+ * in the ring and ENTER returns what it managed, or -EAGAIN. Every consumed
+ * SQE produces exactly one CQE, including SQEs that fail validation.
+ */
+#include <linux/file.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "cq.h"
+#include "opdef.h"
+#include "submit.h"
+
+static struct aior_req *aior_req_alloc(struct aior_ctx *ctx)
+{
+	struct aior_req *req;
+
+	req = kmem_cache_alloc(aior_req_cachep, GFP_KERNEL);
+	if (!req)
+		return NULL;
+	req->ctx = ctx;
+	req->file = NULL;
+	req->user_data = 0;
+	req->res = 0;
+	req->opcode = 0;
+	INIT_LIST_HEAD(&req->list);
+	aior_ctx_get(ctx);
+	return req;
+}
+
+static int aior_req_prep(struct aior_req *req, const struct aioring_sqe *sqe,
+			 const struct aior_op_def **defp)
+{
+	const struct aior_op_def *def;
+
+	req->opcode = sqe->opcode;
+	def = aior_op_def(sqe->opcode);
+	if (!def)
+		return -EINVAL;
+	if (sqe->flags & ~AIORING_SQE_FLAGS_SUPPORTED)
+		return -EINVAL;
+	if (sqe->ioprio || sqe->buf_index || sqe->personality ||
+	    sqe->__resv1 || sqe->__resv2[0] || sqe->__resv2[1])
+		return -EINVAL;
+	if (def->needs_file) {
+		if (sqe->fd < 0)
+			return -EBADF;
+		req->file = fget(sqe->fd);
+		if (!req->file)
+			return -EBADF;
+	}
+	*defp = def;
+	return def->prep(req, sqe);
+}
+
+/* Run one request that passed prep; completes it unless it went async. */
+static void aior_req_issue(struct aior_req *req, const struct aior_op_def *def)
+{
+	int ret = def->issue(req);
+
+	if (ret == -EIOCBQUEUED)
+		return;
+	if (def->cleanup)
+		def->cleanup(req);
+	aior_req_complete(req, ret);
+}
+
+static void aior_submit_one(struct aior_req *req, const struct aioring_sqe *sqe)
+{
+	const struct aior_op_def *def = NULL;
+	int ret;
+
+	req->user_data = sqe->user_data;
+	ret = aior_req_prep(req, sqe, &def);
+	if (ret) {
+		aior_req_complete(req, ret);
+		return;
+	}
+	aior_req_issue(req, def);
+}
+
+/*
+ * Consume up to @nr SQEs. Returns the number consumed, or a negative errno
+ * when none was.
+ */
+static int aior_submit_sqes(struct aior_ctx *ctx, u32 nr)
+	__must_hold(&ctx->uring_lock)
+{
+	struct aior_sq_ring *r = ctx->sq_ring;
+	u32 mask = ctx->sq_entries - 1;
+	u32 head = ctx->cached_sq_head;
+	u32 tail, done = 0;
+	int ret = 0;
+
+	/*
+	 * Pairs with the store-release of the SQ tail in aioring_flush_sq():
+	 * the SQEs and index slots before the tail are visible to us now. A
+	 * tail more than a ring ahead is garbage; use at most one ring.
+	 */
+	tail = smp_load_acquire(&r->tail);
+	nr = min3(nr, tail - head, ctx->sq_entries);
+	if (!nr)
+		return 0;
+
+	/* NODROP: refuse new work until parked completions are reaped. */
+	if (!aior_cq_overflow_flush(ctx))
+		return -EBUSY;
+
+	while (done < nr) {
+		struct aioring_sqe sqe;
+		struct aior_req *req;
+		u32 idx;
+
+		req = aior_req_alloc(ctx);
+		if (!req) {
+			ret = -EAGAIN;
+			break;
+		}
+		idx = READ_ONCE(ctx->sq_array[head & mask]);
+		head++;
+		done++;
+
+		if (unlikely(idx >= ctx->sq_entries)) {
+			WRITE_ONCE(r->dropped, READ_ONCE(r->dropped) + 1);
+			req->user_data = AIORING_DROPPED_USER_DATA;
+			aior_req_complete(req, -ERANGE);
+			continue;
+		}
+		memcpy(&sqe, &ctx->sqes[idx], sizeof(sqe));
+		aior_submit_one(req, &sqe);
+
+		/* Inline execution may be long; don't hog the CPU. */
+		cond_resched();
+	}
+
+	ctx->cached_sq_head = head;
+	/*
+	 * The SQEs are copied: let userspace reuse their slots. Pairs with the
+	 * load-acquire of the SQ head in aioring_sq_space_left().
+	 */
+	smp_store_release(&r->head, head);
+	return done ? done : ret;
+}
+
+#define AIOR_ENTER_FLAGS	(AIORING_ENTER_GETEVENTS | AIORING_ENTER_TIMEOUT)
+
+long aior_enter(struct aior_ctx *ctx, void __user *uarg)
+{
+	struct aioring_enter_args args;
+	long submitted = 0;
+	int ret;
+
+	/* Pairs with the smp_store_release() at the end of setup. */
+	if (!smp_load_acquire(&ctx->setup_done))
+		return -EBADFD;
+	if (copy_from_user(&args, uarg, sizeof(args)))
+		return -EFAULT;
+	if (args.flags & ~AIOR_ENTER_FLAGS)
+		return -EINVAL;
+	if (args.resv[0] || args.resv[1])
+		return -EINVAL;
+	if (!(args.flags & AIORING_ENTER_TIMEOUT) && args.timeout_ns)
+		return -EINVAL;
+	if (args.sigmask ? args.sigsz != sizeof(sigset_t) : args.sigsz)
+		return -EINVAL;
+
+	if (args.to_submit) {
+		if (mutex_lock_interruptible(&ctx->uring_lock))
+			return -EINTR;
+		submitted = aior_submit_sqes(ctx, args.to_submit);
+		mutex_unlock(&ctx->uring_lock);
+		if (submitted < 0)
+			return submitted;
+	}
+
+	if (args.flags & AIORING_ENTER_GETEVENTS) {
+		ret = aior_cq_wait(ctx, args.min_complete,
+				   u64_to_user_ptr(args.sigmask), args.sigsz,
+				   args.flags & AIORING_ENTER_TIMEOUT,
+				   args.timeout_ns);
+		if (ret && !submitted)
+			return ret;
+	}
+	return submitted;
+}

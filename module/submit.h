@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef AIOR_SUBMIT_H
+#define AIOR_SUBMIT_H
+
+#include "core.h"
+
+long aior_enter(struct aior_ctx *ctx, void __user *uarg);
+
+#endif /* AIOR_SUBMIT_H */

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * aioring: io_uring-class asynchronous I/O through /dev/aioring.
+ *
+ * This header is the single definition of the aioring ABI. The kernel
+ * module, libaioring, the tests and the fio engine all include it.
+ *
+ * One open() of /dev/aioring is one ring context. AIORING_IOC_SETUP sizes
+ * the rings and reports where to mmap them; AIORING_IOC_ENTER submits and
+ * waits.
+ *
+ * io_uring compatibility: the SQ ring, the 64-byte SQE, the CQ ring and the
+ * 16-byte CQE have exactly the layout of their io_uring counterparts, and
+ * every opcode, SQE flag and fsync flag defined here carries the number of
+ * the matching IORING_* / IOSQE_* constant, as do the mmap offsets and the
+ * ring flags. Code written for io_uring ports to aioring by renaming.
+ * tests/abi-compat.c checks this against <linux/io_uring.h>. Everything
+ * else (setup parameters, the enter arguments, ioctl numbers) is aioring's
+ * own.
+ *
+ * Rules for every structure passed through an ioctl: fixed-size types only,
+ * explicit padding, and reserved fields that must be zero. The module
+ * rejects a nonzero reserved field or an unknown flag with -EINVAL, which
+ * is what lets reserved space become new fields later without an ABI break.
+ *
+ * Ownership: a ring belongs to the address space (mm) of the process that
+ * opened /dev/aioring, because every buffer address in its SQEs is an
+ * address in that mm. ENTER, SETUP and mmap from any other mm, such as a
+ * child after fork() or a process that received the fd over a socket,
+ * fail with -EPERM. Ring mappings are not inherited across fork()
+ * (VM_DONTCOPY). Closing an inherited fd in the child is always allowed
+ * and does not disturb the owner. This is fs/aio.c's rule (an aio context
+ * is found through current->mm), made explicit.
+ */
+#ifndef _UAPI_LINUX_AIORING_H
+#define _UAPI_LINUX_AIORING_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AIORING_DEVICE		"/dev/aioring"
+
+/*
+ * Submission queue entry, 64 bytes, laid out as struct io_uring_sqe.
+ * Fields an opcode does not use are reserved and must be zero.
+ */
+struct aioring_sqe {
+	__u8	opcode;		/* AIORING_OP_* */
+	__u8	flags;		/* AIORING_SQE_* */
+	__u16	ioprio;		/* reserved, must be zero */
+	__s32	fd;		/* file descriptor to do I/O on */
+	__u64	off;		/* file offset; -1 means the file position */
+	__u64	addr;		/* buffer, or iovec array for READV/WRITEV */
+	__u32	len;		/* buffer size, or iovec count */
+	union {
+		__u32	rw_flags;	/* RWF_* for reads and writes */
+		__u32	fsync_flags;	/* AIORING_FSYNC_* */
+	};
+	__u64	user_data;	/* echoed in the CQE */
+	__u16	buf_index;	/* reserved, must be zero */
+	__u16	personality;	/* reserved, must be zero */
+	__s32	__resv1;	/* reserved, must be zero */
+	__u64	__resv2[2];	/* reserved, must be zero */
+};
+
+/*
+ * Opcodes. The numbers are io_uring's; the gaps are io_uring opcodes that
+ * aioring does not implement, and they complete with -EINVAL.
+ */
+enum {
+	AIORING_OP_NOP		= 0,	/* IORING_OP_NOP */
+	AIORING_OP_READV	= 1,	/* IORING_OP_READV */
+	AIORING_OP_WRITEV	= 2,	/* IORING_OP_WRITEV */
+	AIORING_OP_FSYNC	= 3,	/* IORING_OP_FSYNC */
+	AIORING_OP_READ		= 22,	/* IORING_OP_READ */
+	AIORING_OP_WRITE	= 23,	/* IORING_OP_WRITE */
+
+	AIORING_OP_LAST		= 24,	/* one past the highest number */
+};
+
+/*
+ * sqe->flags. None is supported yet; any bit set completes with -EINVAL.
+ * Bits will keep io_uring's IOSQE_* numbers when they are added.
+ */
+#define AIORING_SQE_FLAGS_SUPPORTED	0U
+
+/* sqe->fsync_flags, as IORING_FSYNC_DATASYNC */
+#define AIORING_FSYNC_DATASYNC	(1U << 0)
+
+/*
+ * Completion queue entry, 16 bytes, laid out as struct io_uring_cqe.
+ * res is the result of the operation, or a negative errno.
+ */
+struct aioring_cqe {
+	__u64	user_data;	/* sqe->user_data */
+	__s32	res;
+	__u32	flags;		/* none defined yet */
+};
+
+/*
+ * An SQ ring slot holding an index >= sq_entries has no SQE to complete.
+ * The module counts it in the SQ ring's dropped field and posts a CQE with
+ * user_data AIORING_DROPPED_USER_DATA and res -ERANGE, so the loss is seen.
+ */
+#define AIORING_DROPPED_USER_DATA	(~0ULL)
+
+/* Fixed mmap offsets, as IORING_OFF_* */
+#define AIORING_OFF_SQ_RING	0ULL
+#define AIORING_OFF_CQ_RING	0x8000000ULL
+#define AIORING_OFF_SQES	0x10000000ULL
+
+/*
+ * Byte offsets of the SQ ring fields inside the SQ ring mapping. Same
+ * layout as struct io_sqring_offsets.
+ */
+struct aioring_sqring_offsets {
+	__u32	head;
+	__u32	tail;
+	__u32	ring_mask;
+	__u32	ring_entries;
+	__u32	flags;
+	__u32	dropped;
+	__u32	array;
+	__u32	resv1;
+	__u64	resv2;
+};
+
+/* SQ ring flags, as IORING_SQ_* */
+#define AIORING_SQ_NEED_WAKEUP	(1U << 0)	/* reserved for the SQ thread */
+#define AIORING_SQ_CQ_OVERFLOW	(1U << 1)	/* completions wait in the kernel */
+
+/*
+ * Byte offsets of the CQ ring fields inside the CQ ring mapping. Same
+ * layout as struct io_cqring_offsets.
+ */
+struct aioring_cqring_offsets {
+	__u32	head;
+	__u32	tail;
+	__u32	ring_mask;
+	__u32	ring_entries;
+	__u32	overflow;	/* completions dropped; always 0 (NODROP) */
+	__u32	cqes;
+	__u32	flags;
+	__u32	resv1;
+	__u64	resv2;
+};
+
+/* Setup flags (params.flags). None is defined yet; any bit is -EINVAL. */
+#define AIORING_SETUP_FLAGS_SUPPORTED	0U
+
+/* Size limits. Larger requests get -EINVAL. */
+#define AIORING_MAX_ENTRIES	16384
+#define AIORING_MAX_CQ_ENTRIES	(2 * AIORING_MAX_ENTRIES)
+
+/* params.features */
+#define AIORING_FEAT_NODROP		(1U << 1) /* as IORING_FEAT_NODROP */
+#define AIORING_FEAT_SUBMIT_STABLE	(1U << 2) /* as IORING_FEAT_SUBMIT_STABLE */
+#define AIORING_FEAT_RW_CUR_POS		(1U << 3) /* as IORING_FEAT_RW_CUR_POS */
+#define AIORING_FEAT_MM_OWNED		(1U << 16) /* ring bound to its mm */
+
+/*
+ * Argument of AIORING_IOC_SETUP. "in" fields are read, "out" fields are
+ * written back; everything else must be zero.
+ *
+ * sq_entries (in/out): rounded up to a power of two, 1..AIORING_MAX_ENTRIES.
+ * cq_entries (in/out): 0 means 2 * sq_entries; otherwise at least
+ *	sq_entries and at most AIORING_MAX_CQ_ENTRIES, rounded up to a power
+ *	of two.
+ * sq_thread_cpu, sq_thread_idle, max_workers: submitter settings, valid
+ *	only with the setup flag that uses them; zero otherwise.
+ */
+struct aioring_params {
+	__u32	sq_entries;
+	__u32	cq_entries;
+	__u32	flags;			/* AIORING_SETUP_* */
+	__u32	sq_thread_cpu;
+	__u32	sq_thread_idle;		/* milliseconds */
+	__u32	max_workers;
+	__u32	features;		/* out: AIORING_FEAT_* */
+	__u32	resv[5];
+	struct aioring_sqring_offsets	sq_off;	/* out */
+	struct aioring_cqring_offsets	cq_off;	/* out */
+};
+
+/* Enter flags */
+#define AIORING_ENTER_GETEVENTS	(1U << 0)	/* as IORING_ENTER_GETEVENTS */
+#define AIORING_ENTER_TIMEOUT	(1U << 8)	/* timeout_ns is valid */
+
+/*
+ * Argument of AIORING_IOC_ENTER.
+ *
+ * Submits up to to_submit SQEs, then, with AIORING_ENTER_GETEVENTS, waits
+ * until at least min_complete CQEs are in the CQ ring. sigmask, when not 0,
+ * points to a sigset_t of sigsz bytes installed for the wait (as pselect).
+ * With AIORING_ENTER_TIMEOUT the wait ends after timeout_ns nanoseconds
+ * with -ETIME.
+ *
+ * Returns the number of SQEs consumed from the SQ ring. If none was
+ * consumed, returns the error of the wait (-ETIME, -EINTR) or of the
+ * submission (-EBUSY while completions wait in the kernel, -EAGAIN when
+ * memory is short).
+ */
+struct aioring_enter_args {
+	__u32	to_submit;
+	__u32	min_complete;
+	__u32	flags;			/* AIORING_ENTER_* */
+	__u32	sigsz;
+	__u64	sigmask;		/* const sigset_t * or 0 */
+	__u64	timeout_ns;
+	__u64	resv[2];
+};
+
+#define AIORING_IOC_MAGIC	0xA9
+#define AIORING_IOC_SETUP	_IOWR(AIORING_IOC_MAGIC, 1, struct aioring_params)
+#define AIORING_IOC_ENTER	_IOW(AIORING_IOC_MAGIC, 2, struct aioring_enter_args)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _UAPI_LINUX_AIORING_H */
