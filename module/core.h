@@ -62,7 +62,7 @@ struct aior_ctx {
 
 	/* The ring's owner, taken at open. */
 	struct mm_struct	*mm;		/* mmgrab()ed; ENTER must come from it */
-	struct user_struct	*user;		/* charged for ring memory */
+	/* Holds creds->user, which ring memory is charged to. */
 	const struct cred	*creds;
 
 	/*

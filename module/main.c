@@ -112,7 +112,6 @@ static int aior_open(struct inode *inode, struct file *file)
 
 	ctx->mm = current->mm;
 	mmgrab(ctx->mm);
-	ctx->user = get_current_user();
 	ctx->creds = get_current_cred();
 
 	atomic_inc(&aior_live_ctxs);
@@ -132,7 +131,6 @@ static int aior_release(struct inode *inode, struct file *file)
 
 	aior_ring_free(ctx);
 	put_cred(ctx->creds);
-	free_uid(ctx->user);
 	mmdrop(ctx->mm);
 	mutex_destroy(&ctx->uring_lock);
 	kfree(ctx);

@@ -113,7 +113,7 @@ int aior_ring_setup(struct aior_ctx *ctx, struct aioring_params *p)
 
 	/* As io_uring: CAP_IPC_LOCK exempts from the memlock limit. */
 	if (!capable(CAP_IPC_LOCK)) {
-		ret = aior_account_mem(ctx->user, pages);
+		ret = aior_account_mem(ctx->creds->user, pages);
 		if (ret)
 			return ret;
 		ctx->acct_pages = pages;
@@ -162,7 +162,7 @@ void aior_ring_free(struct aior_ctx *ctx)
 	ctx->sqes = NULL;
 	ctx->sq_ring = NULL;
 	if (ctx->acct_pages) {
-		aior_unaccount_mem(ctx->user, ctx->acct_pages);
+		aior_unaccount_mem(ctx->creds->user, ctx->acct_pages);
 		ctx->acct_pages = 0;
 	}
 }
