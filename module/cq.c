@@ -89,6 +89,7 @@ void aior_req_free(struct aior_req *req)
 void aior_req_complete(struct aior_req *req, s32 res)
 {
 	struct aior_ctx *ctx = req->ctx;
+	struct file *file = NULL;
 	unsigned long flags;
 	bool posted = false;
 
@@ -109,12 +110,25 @@ void aior_req_complete(struct aior_req *req, s32 res)
 		posted = aior_fill_cqe(ctx, req->user_data, res);
 	if (!posted) {
 		req->res = res;
+		/*
+		 * A parked request keeps only its result. Its file goes now:
+		 * a request on the ring's own fd (or on another ring that
+		 * points back) must not keep ->release from ever running.
+		 */
+		file = req->file;
+		req->file = NULL;
 		list_add_tail(&req->list, &ctx->overflow_list);
 		aior_set_sq_flag(ctx, AIORING_SQ_CQ_OVERFLOW, true);
 	}
+	/*
+	 * Wake under the lock: once it is dropped, ->release may free a
+	 * context whose last reference is a parked request.
+	 */
+	wake_up(&ctx->cq_wait);
 	spin_unlock_irqrestore(&ctx->completion_lock, flags);
 
-	wake_up(&ctx->cq_wait);
+	if (file)
+		fput(file);
 	if (posted)
 		aior_req_free(req);
 }
