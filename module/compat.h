@@ -56,27 +56,21 @@ static inline int aior_import_ubuf(int dir, void __user *buf, size_t len,
 }
 
 /*
- * Freeze protection around vfs_iocb_iter_write(). Since 6.6 ("ovl: move
- * kiocb_start_write() into vfs_iocb_iter_write()") the function takes it
- * itself; before, the caller did, as overlayfs did. This is a change of
- * behaviour behind an unchanged prototype, so no header probe can see it:
- * kiocb_start_write() itself was backported to 6.1.y without the move.
- * Hence the one version test outside the supported-range check.
+ * Freeze protection around vfs_iocb_iter_write(). Newer kernels (see
+ * probe.sh) take it inside vfs_iocb_iter_write() itself; before, the
+ * caller did, as overlayfs did.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
-#define AIOR_VFS_WRITE_TAKES_FREEZE
-#endif
 
 static inline void aior_file_start_write(struct file *file)
 {
-#ifndef AIOR_VFS_WRITE_TAKES_FREEZE
+#ifndef AIOR_HAVE_VFS_WRITE_TAKES_FREEZE
 	file_start_write(file);
 #endif
 }
 
 static inline void aior_file_end_write(struct file *file)
 {
-#ifndef AIOR_VFS_WRITE_TAKES_FREEZE
+#ifndef AIOR_HAVE_VFS_WRITE_TAKES_FREEZE
 	file_end_write(file);
 #endif
 }
