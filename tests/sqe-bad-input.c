@@ -84,12 +84,13 @@ int main(void)
 	fd = t_create_file(FILE_SIZE, filedata, path, sizeof(path));
 	rdonly = open(path, O_RDONLY | O_CLOEXEC);
 	wronly = open(path, O_WRONLY | O_CLOEXEC);
+	if (pipe(pipefd))
+		t_fail("pipe: %s", t_errname(errno));
+	/* Last fd opened, so no later open can reuse its number. */
 	closed_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (rdonly < 0 || wronly < 0 || closed_fd < 0)
 		t_fail("open %s: %s", path, t_errname(errno));
 	close(closed_fd);
-	if (pipe(pipefd))
-		t_fail("pipe: %s", t_errname(errno));
 	unmapped = t_fault_page(0);
 	protnone = t_fault_page(1);
 	iov1[0].iov_base = buf;
