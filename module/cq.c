@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 
 #include "cq.h"
+#include "opdef.h"
 
 struct kmem_cache *aior_req_cachep;
 
@@ -75,8 +76,23 @@ void aior_req_free(struct aior_req *req)
 
 	if (req->file)
 		fput(req->file);
+	if (req->creds)
+		put_cred(req->creds);
 	kmem_cache_free(aior_req_cachep, req);
+	atomic_dec(&ctx->inflight);
 	aior_ctx_put(ctx);
+}
+
+/**
+ * aior_req_done - release the request's I/O state and post its result
+ *
+ * Callable from any context.
+ */
+void aior_req_done(struct aior_req *req, s32 res)
+{
+	if (req->def && req->def->cleanup)
+		req->def->cleanup(req);
+	aior_req_complete(req, res);
 }
 
 /**
@@ -108,6 +124,7 @@ void aior_req_complete(struct aior_req *req, s32 res)
 	if (list_empty(&ctx->overflow_list))
 		posted = aior_fill_cqe(ctx, req->user_data, res);
 	if (!posted) {
+		aior_stat_inc(ctx, cq_overflow);
 		req->res = res;
 		list_add_tail(&req->list, &ctx->overflow_list);
 		aior_set_sq_flag(ctx, AIORING_SQ_CQ_OVERFLOW, true);

@@ -5,6 +5,7 @@
 #include "core.h"
 
 void aior_req_complete(struct aior_req *req, s32 res);
+void aior_req_done(struct aior_req *req, s32 res);
 void aior_req_free(struct aior_req *req);
 bool aior_cq_overflow_flush(struct aior_ctx *ctx);
 void aior_cq_overflow_drop_all(struct aior_ctx *ctx);
