@@ -280,7 +280,15 @@ static int __init aior_init(void)
 	aior_check_abi();
 	aior_opdef_init();
 
-	aior_req_cachep = KMEM_CACHE(aior_req, SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT);
+	/*
+	 * READV/WRITEV copy the user's iovec array into req->rw.fast_iov:
+	 * whitelist exactly that for hardened usercopy.
+	 */
+	aior_req_cachep = kmem_cache_create_usercopy("aior_req",
+			sizeof(struct aior_req), __alignof__(struct aior_req),
+			SLAB_HWCACHE_ALIGN | SLAB_ACCOUNT,
+			offsetof(struct aior_req, rw.fast_iov),
+			sizeof_field(struct aior_req, rw.fast_iov), NULL);
 	if (!aior_req_cachep)
 		return -ENOMEM;
 	ret = aior_worker_module_init();
