@@ -56,31 +56,6 @@ static inline int aior_import_ubuf(int dir, void __user *buf, size_t len,
 #endif
 }
 
-/*
- * Freeze protection around vfs_iocb_iter_write(). Since 6.6 ("ovl: move
- * kiocb_start_write() into vfs_iocb_iter_write()") the function takes it
- * itself; before, the caller did, as overlayfs did. This is a change of
- * behaviour behind an unchanged prototype, so no header probe can see it:
- * kiocb_start_write() itself was backported to 6.1.y without the move.
- * Hence the one version test outside the supported-range check.
- */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
-#define AIOR_VFS_WRITE_TAKES_FREEZE
-#endif
-
-static inline void aior_file_start_write(struct file *file)
-{
-#ifndef AIOR_VFS_WRITE_TAKES_FREEZE
-	file_start_write(file);
-#endif
-}
-
-static inline void aior_file_end_write(struct file *file)
-{
-#ifndef AIOR_VFS_WRITE_TAKES_FREEZE
-	file_end_write(file);
-#endif
-}
 
 /* ki_complete lost its res2 argument in 5.16. */
 #ifdef AIOR_HAVE_KI_COMPLETE_2ARG
@@ -93,13 +68,15 @@ static inline void aior_file_end_write(struct file *file)
  * Freeze protection for writes whose completion may come from another
  * context, as fs/aio.c and io_uring do it: take it at submission, tell
  * lockdep it was released (we return to userspace holding it), and give it
- * back at completion. Before 6.6 we take it around vfs_iocb_iter_write();
- * from 6.6 on vfs_iocb_iter_write() takes it itself and drops it unless
- * the write was queued, so only the async completion is ours.
+ * back at completion. On older kernels we take it around
+ * vfs_iocb_iter_write(), for regular files as write(2) does; newer ones
+ * (see probe.sh) take it inside vfs_iocb_iter_write() for every file and
+ * drop it unless the write was queued, so only the async completion is
+ * ours.
  */
 static inline void aior_kiocb_start_write(struct kiocb *kiocb)
 {
-#ifndef AIOR_VFS_WRITE_TAKES_FREEZE
+#ifndef AIOR_HAVE_VFS_WRITE_TAKES_FREEZE
 	struct inode *inode = file_inode(kiocb->ki_filp);
 
 	if (S_ISREG(inode->i_mode)) {
@@ -113,16 +90,18 @@ static inline void aior_kiocb_end_write(struct kiocb *kiocb)
 {
 	struct inode *inode = file_inode(kiocb->ki_filp);
 
-	if (S_ISREG(inode->i_mode)) {
-		__sb_writers_acquired(inode->i_sb, SB_FREEZE_WRITE);
-		sb_end_write(inode->i_sb);
-	}
+#ifndef AIOR_HAVE_VFS_WRITE_TAKES_FREEZE
+	if (!S_ISREG(inode->i_mode))
+		return;
+#endif
+	__sb_writers_acquired(inode->i_sb, SB_FREEZE_WRITE);
+	sb_end_write(inode->i_sb);
 }
 
 /* After a write that completed without being queued. */
 static inline void aior_kiocb_end_write_sync(struct kiocb *kiocb)
 {
-#ifndef AIOR_VFS_WRITE_TAKES_FREEZE
+#ifndef AIOR_HAVE_VFS_WRITE_TAKES_FREEZE
 	aior_kiocb_end_write(kiocb);
 #endif
 }
@@ -141,6 +120,21 @@ static inline bool aior_file_buf_rasync(struct file *file)
 	return file->f_op->fop_flags & FOP_BUFFER_RASYNC;
 #elif defined(AIOR_HAVE_FMODE_BUF_RASYNC)
 	return file->f_mode & FMODE_BUF_RASYNC;
+#else
+	return false;
+#endif
+}
+
+/*
+ * Can a NOWAIT buffered write be tried on this file? Without the flag the
+ * VFS rejects it with -EINVAL, so such writes go straight to a worker.
+ */
+static inline bool aior_file_buf_wasync(struct file *file)
+{
+#if defined(AIOR_HAVE_FOP_BUFFER_WASYNC)
+	return file->f_op->fop_flags & FOP_BUFFER_WASYNC;
+#elif defined(AIOR_HAVE_FMODE_BUF_WASYNC)
+	return file->f_mode & FMODE_BUF_WASYNC;
 #else
 	return false;
 #endif

@@ -146,6 +146,7 @@ struct aior_rw {
 	struct iov_iter		iter_saved;	/* before the current attempt */
 	bool			ready;		/* kiocb and iter are set up */
 	u32			bytes_done;	/* by earlier partial attempts */
+	unsigned long		fsize_limit;	/* submitter's RLIMIT_FSIZE */
 	struct wait_page_queue	wpq;		/* IOCB_WAITQ page-unlock callback */
 	struct iovec		*free_iov;	/* from import_iovec(), or NULL */
 	struct iovec		fast_iov[UIO_FASTIOV];
@@ -182,12 +183,19 @@ struct aior_req {
 	s32			res;
 	u8			opcode;
 	u8			flags;		/* AIOR_F_* */
+	/*
+	 * One reference for the completion, plus one held by whoever is
+	 * issuing the request: an issuer may still be inside the VFS when
+	 * the completion (ki_complete, a page callback) has already fired.
+	 */
+	refcount_t		refs;
 	/* On ctx->overflow_list while its CQE waits for CQ ring space. */
 	struct list_head	list;
 	/* On a hash bucket's list while a serialised write waits. */
 	struct list_head	hash_node;
-	/* Worker pool item, or WAITQ retry item. */
+	/* Worker pool item, and WAITQ retry item; initialised once. */
 	struct work_struct	work;
+	struct work_struct	retry_work;
 	union {
 		struct aior_rw		rw;
 		struct aior_fsync	fsync;

@@ -70,7 +70,7 @@ static void aior_set_sq_flag(struct aior_ctx *ctx, u32 flag, bool on)
 	WRITE_ONCE(ctx->sq_ring->flags, on ? flags | flag : flags & ~flag);
 }
 
-void aior_req_free(struct aior_req *req)
+static void aior_req_free(struct aior_req *req)
 {
 	struct aior_ctx *ctx = req->ctx;
 
@@ -81,6 +81,12 @@ void aior_req_free(struct aior_req *req)
 	kmem_cache_free(aior_req_cachep, req);
 	atomic_dec(&ctx->inflight);
 	aior_ctx_put(ctx);
+}
+
+void aior_req_put(struct aior_req *req)
+{
+	if (refcount_dec_and_test(&req->refs))
+		aior_req_free(req);
 }
 
 /**
@@ -105,6 +111,7 @@ void aior_req_done(struct aior_req *req, s32 res)
 void aior_req_complete(struct aior_req *req, s32 res)
 {
 	struct aior_ctx *ctx = req->ctx;
+	struct file *file = NULL;
 	unsigned long flags;
 	bool posted = false;
 
@@ -117,7 +124,7 @@ void aior_req_complete(struct aior_req *req, s32 res)
 	if (unlikely(ctx->dying)) {
 		/* The ring is being torn down: nobody will read this CQE. */
 		spin_unlock_irqrestore(&ctx->completion_lock, flags);
-		aior_req_free(req);
+		aior_req_put(req);
 		return;
 	}
 	/* Keep order: nothing may pass completions already parked. */
@@ -126,14 +133,27 @@ void aior_req_complete(struct aior_req *req, s32 res)
 	if (!posted) {
 		aior_stat_inc(ctx, cq_overflow);
 		req->res = res;
+		/*
+		 * A parked request keeps only its result. Its file goes now:
+		 * a request on the ring's own fd (or on another ring that
+		 * points back) must not keep ->release from ever running.
+		 */
+		file = req->file;
+		req->file = NULL;
 		list_add_tail(&req->list, &ctx->overflow_list);
 		aior_set_sq_flag(ctx, AIORING_SQ_CQ_OVERFLOW, true);
 	}
+	/*
+	 * Wake under the lock: once it is dropped, ->release may free a
+	 * context whose last reference is a parked request.
+	 */
+	wake_up(&ctx->cq_wait);
 	spin_unlock_irqrestore(&ctx->completion_lock, flags);
 
-	wake_up(&ctx->cq_wait);
+	if (file)
+		fput(file);
 	if (posted)
-		aior_req_free(req);
+		aior_req_put(req);
 }
 
 /**
@@ -159,7 +179,7 @@ bool aior_cq_overflow_flush(struct aior_ctx *ctx)
 	spin_unlock_irq(&ctx->completion_lock);
 
 	list_for_each_entry_safe(req, tmp, &done, list)
-		aior_req_free(req);
+		aior_req_put(req);
 	return empty;
 }
 
@@ -178,7 +198,7 @@ void aior_cq_overflow_drop_all(struct aior_ctx *ctx)
 	spin_unlock_irq(&ctx->completion_lock);
 
 	list_for_each_entry_safe(req, tmp, &done, list)
-		aior_req_free(req);
+		aior_req_put(req);
 }
 
 /*

@@ -13,10 +13,14 @@ tree="$1"
 inc="$tree/include/linux"
 
 have() {
-	# have NAME FILE PATTERN
-	if [ -f "$inc/$2" ] && grep -qE "$3" "$inc/$2"; then
-		printf ' -DAIOR_HAVE_%s' "$1"
-	fi
+	# have NAME "FILE..." PATTERN: any of the files (under include/linux)
+	name=$1 files=$2 pattern=$3
+	for f in $files; do
+		if [ -f "$inc/$f" ] && grep -qE "$pattern" "$inc/$f"; then
+			printf ' -DAIOR_HAVE_%s' "$name"
+			return
+		fi
+	done
 }
 
 have IMPORT_UBUF	uio.h	'int import_ubuf\('
@@ -24,6 +28,13 @@ have VM_FLAGS_SET	mm.h	'static inline void vm_flags_set\('
 have KI_COMPLETE_2ARG	fs.h	'void \(\*ki_complete\)\(struct kiocb \*iocb, long ret\);'
 have FOP_BUFFER_RASYNC	fs.h	'define FOP_BUFFER_RASYNC'
 have FMODE_BUF_RASYNC	fs.h	'define FMODE_BUF_RASYNC'
+have FOP_BUFFER_WASYNC	fs.h	'define FOP_BUFFER_WASYNC'
+have FMODE_BUF_WASYNC	fs.h	'define FMODE_BUF_WASYNC'
 have IOCB_WAITQ		fs.h	'define IOCB_WAITQ'
 have ITER_DEST		uio.h	'define ITER_DEST'
+# The series that moved freeze protection into vfs_iocb_iter_write() (v6.8,
+# backported to 6.6.y) also added __sb_write_started(). The move changed
+# behaviour behind an unchanged prototype; this helper is its visible mark.
+# (kiocb_start_write() alone is no mark: 6.1.y got it without the move.)
+have VFS_WRITE_TAKES_FREEZE "fs.h fs/super.h" 'int __sb_write_started\('
 printf '\n'

@@ -25,6 +25,7 @@
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/pagemap.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 
@@ -51,9 +52,13 @@ int aior_nop_issue(struct aior_req *req, unsigned int issue_flags)
 	return 0;
 }
 
+static int aior_rw_import(struct aior_req *req, int dir);
+
 int aior_rw_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 {
 	struct aior_rw *rw = &req->rw;
+	bool is_read = req->opcode == AIORING_OP_READ ||
+		       req->opcode == AIORING_OP_READV;
 
 	if (sqe->rw_flags & ~AIOR_RWF_SUPPORTED)
 		return -EOPNOTSUPP;
@@ -77,7 +82,14 @@ int aior_rw_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 	}
 	if (rw->rw_flags & RWF_NOWAIT)
 		req->flags |= AIOR_F_USER_NOWAIT;
-	return 0;
+	/* A worker has a kernel thread's limits; keep the submitter's. */
+	rw->fsize_limit = rlimit(RLIMIT_FSIZE);
+	/*
+	 * Import the buffer description now, in the submitter's context:
+	 * the iovec array is copied before ENTER returns (SUBMIT_STABLE),
+	 * and with the submitter's compat-ness.
+	 */
+	return aior_rw_import(req, is_read ? ITER_DEST : ITER_SOURCE);
 }
 
 void aior_rw_cleanup(struct aior_req *req)
@@ -134,12 +146,11 @@ static void aior_rw_ki_complete(struct kiocb *kiocb, long res
 }
 
 /* Set up the kiocb and iterator once; later attempts reuse them. */
-static int aior_rw_setup(struct aior_req *req, fmode_t mode, int dir)
+static int aior_rw_setup(struct aior_req *req, fmode_t mode)
 {
 	struct aior_rw *rw = &req->rw;
 	struct kiocb *kiocb = &rw->kiocb;
 	struct file *file = req->file;
-	int ret;
 
 	if (rw->ready)
 		return 0;
@@ -166,10 +177,6 @@ static int aior_rw_setup(struct aior_req *req, fmode_t mode, int dir)
 		kiocb->ki_flags |= IOCB_WRITE;
 	if (aior_file_async_ok(file))
 		kiocb->ki_complete = aior_rw_ki_complete;
-
-	ret = aior_rw_import(req, dir);
-	if (ret)
-		return ret;
 	rw->ready = true;
 	return 0;
 }
@@ -189,6 +196,11 @@ static bool aior_rw_begin(struct aior_req *req, unsigned int issue_flags)
 	if ((issue_flags & AIOR_ISSUE_NONBLOCK) &&
 	    aior_file_async_ok(req->file)) {
 		if (!(req->file->f_mode & FMODE_NOWAIT))
+			return false;
+		/* Without async buffered write support NOWAIT is -EINVAL. */
+		if ((kiocb->ki_flags & IOCB_WRITE) &&
+		    !(kiocb->ki_flags & IOCB_DIRECT) &&
+		    !aior_file_buf_wasync(req->file))
 			return false;
 		kiocb->ki_flags |= IOCB_NOWAIT;
 	} else {
@@ -235,7 +247,6 @@ static bool aior_can_waitq(struct aior_req *req)
 	       !(req->rw.kiocb.ki_flags & IOCB_DIRECT);
 }
 
-static void aior_waitq_retry_fn(struct work_struct *work);
 
 /*
  * The page-unlock callback, from folio_unlock() in any context, under the
@@ -252,7 +263,7 @@ static int aior_waitq_wake(struct wait_queue_entry *wait, unsigned int mode,
 		return 0;
 	list_del_init(&wait->entry);
 	aior_stat_inc(req->ctx, waitq_retries);
-	aior_queue_retry(req, aior_waitq_retry_fn);
+	aior_queue_retry(req);
 	return 1;
 }
 
@@ -294,9 +305,10 @@ static int aior_read_waitq(struct aior_req *req)
 	}
 }
 
-static void aior_waitq_retry_fn(struct work_struct *work)
+/* The WAITQ retry, on the retry workqueue. */
+void aior_waitq_retry_fn(struct work_struct *work)
 {
-	struct aior_req *req = container_of(work, struct aior_req, work);
+	struct aior_req *req = container_of(work, struct aior_req, retry_work);
 	struct aior_worker_state st;
 	int ret;
 
@@ -304,17 +316,19 @@ static void aior_waitq_retry_fn(struct work_struct *work)
 		aior_req_done(req, -ECANCELED);
 		return;
 	}
+	refcount_inc(&req->refs);
 	ret = aior_read_waitq(req);
-	aior_worker_leave(req, &st);
+	aior_worker_leave(&st);
 
-	if (ret == -EIOCBQUEUED)
-		return;
-	if (ret == -EAGAIN) {
+	if (ret == -EIOCBQUEUED) {
+		/* Armed again; the callback owns the completion. */
+	} else if (ret == -EAGAIN) {
 		aior_punt(req);
-		return;
+	} else {
+		aior_stat_inc(req->ctx, completed_waitq);
+		aior_req_done(req, ret);
 	}
-	aior_stat_inc(req->ctx, completed_waitq);
-	aior_req_done(req, ret);
+	aior_req_put(req);
 }
 
 int aior_read(struct aior_req *req, unsigned int issue_flags)
@@ -322,7 +336,7 @@ int aior_read(struct aior_req *req, unsigned int issue_flags)
 	struct aior_rw *rw = &req->rw;
 	ssize_t ret;
 
-	ret = aior_rw_setup(req, FMODE_READ, ITER_DEST);
+	ret = aior_rw_setup(req, FMODE_READ);
 	if (ret)
 		return ret;
 	if (!aior_rw_begin(req, issue_flags))
@@ -345,11 +359,21 @@ int aior_write(struct aior_req *req, unsigned int issue_flags)
 	struct kiocb *kiocb = &rw->kiocb;
 	ssize_t ret;
 
-	ret = aior_rw_setup(req, FMODE_WRITE, ITER_SOURCE);
+	ret = aior_rw_setup(req, FMODE_WRITE);
 	if (ret)
 		return ret;
 	if (!aior_rw_begin(req, issue_flags))
 		return -EAGAIN;
+
+	/* In a worker, enforce the submitter's RLIMIT_FSIZE. */
+	if ((issue_flags & AIOR_ISSUE_WORKER) &&
+	    rw->fsize_limit != RLIM_INFINITY &&
+	    S_ISREG(file_inode(req->file)->i_mode) &&
+	    !(kiocb->ki_flags & IOCB_APPEND)) {
+		if (kiocb->ki_pos >= rw->fsize_limit)
+			return -EFBIG;
+		iov_iter_truncate(&rw->iter, rw->fsize_limit - kiocb->ki_pos);
+	}
 
 	aior_kiocb_start_write(kiocb);
 	ret = vfs_iocb_iter_write(req->file, kiocb, &rw->iter);

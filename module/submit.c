@@ -20,6 +20,7 @@
 
 #include "cq.h"
 #include "opdef.h"
+#include "rw.h"
 #include "submit.h"
 #include "worker.h"
 
@@ -40,6 +41,8 @@ static struct aior_req *aior_req_alloc(struct aior_ctx *ctx)
 	req->flags = 0;
 	INIT_LIST_HEAD(&req->list);
 	INIT_LIST_HEAD(&req->hash_node);
+	refcount_set(&req->refs, 1);
+	aior_req_init_work(req, aior_waitq_retry_fn);
 	atomic_inc(&ctx->inflight);
 	aior_ctx_get(ctx);
 	return req;
@@ -87,15 +90,18 @@ static void aior_req_issue(struct aior_req *req)
 		aior_punt(req);
 		return;
 	}
+	refcount_inc(&req->refs);
 	ret = req->def->issue(req, AIOR_ISSUE_NONBLOCK);
-	if (ret == -EIOCBQUEUED)
-		return;
-	if (ret == -EAGAIN && async_ok && !(req->flags & AIOR_F_USER_NOWAIT)) {
+	if (ret == -EIOCBQUEUED) {
+		/* Someone else completes it; it may be gone after our put. */
+	} else if (ret == -EAGAIN && async_ok &&
+		   !(req->flags & AIOR_F_USER_NOWAIT)) {
 		aior_punt(req);
-		return;
+	} else {
+		aior_stat_inc(req->ctx, completed_inline);
+		aior_req_done(req, ret);
 	}
-	aior_stat_inc(req->ctx, completed_inline);
-	aior_req_done(req, ret);
+	aior_req_put(req);
 }
 
 static void aior_submit_one(struct aior_req *req, const struct aioring_sqe *sqe)

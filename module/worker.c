@@ -21,8 +21,9 @@
  * i_rwsem and the pool stays free for other work.
  *
  * WAITQ retries, queued from page-unlock callbacks in any context, run on
- * a separate module-wide workqueue: they never block, so they must not
- * wait behind blocking work.
+ * a separate module-wide workqueue: they do not wait for I/O, so they must
+ * not wait behind blocking work. (They can still sleep briefly, in page
+ * faults on the user buffer or on an inode lock.)
  */
 #include <linux/cpumask.h>
 #include <linux/cred.h>
@@ -45,18 +46,18 @@ bool aior_worker_enter(struct aior_req *req, struct aior_worker_state *st)
 	/* The owner exited: its buffers are gone, and so is its interest. */
 	if (!mmget_not_zero(ctx->mm))
 		return false;
-	kthread_use_mm(ctx->mm);
+	st->mm = ctx->mm;
+	kthread_use_mm(st->mm);
 	st->old_creds = override_creds(req->creds);
 	return true;
 }
 
-void aior_worker_leave(struct aior_req *req, struct aior_worker_state *st)
+/* Touches neither the request nor its ring: both may be gone by now. */
+void aior_worker_leave(struct aior_worker_state *st)
 {
-	struct aior_ctx *ctx = req->ctx;
-
 	revert_creds(st->old_creds);
-	kthread_unuse_mm(ctx->mm);
-	mmput(ctx->mm);
+	kthread_unuse_mm(st->mm);
+	mmput(st->mm);
 }
 
 /* Issue @req, allowed to block, in the current worker. */
@@ -69,10 +70,12 @@ static void aior_run_blocking(struct aior_req *req)
 		aior_req_done(req, -ECANCELED);
 		return;
 	}
+	refcount_inc(&req->refs);
 	ret = req->def->issue(req, AIOR_ISSUE_WORKER);
-	aior_worker_leave(req, &st);
+	aior_worker_leave(&st);
 	if (ret != -EIOCBQUEUED)
 		aior_req_done(req, ret);
+	aior_req_put(req);
 }
 
 static void aior_work_fn(struct work_struct *work)
@@ -138,15 +141,24 @@ void aior_punt(struct aior_req *req)
 			queue_work(ctx->wq, &b->work);
 		return;
 	}
-	INIT_WORK(&req->work, aior_work_fn);
 	queue_work(ctx->wq, &req->work);
 }
 
-/* Queue a non-blocking retry; callable from interrupt context. */
-void aior_queue_retry(struct aior_req *req, work_func_t fn)
+/* Queue a WAITQ retry; callable from interrupt context. */
+void aior_queue_retry(struct aior_req *req)
 {
-	INIT_WORK(&req->work, fn);
-	queue_work(aior_retry_wq, &req->work);
+	queue_work(aior_retry_wq, &req->retry_work);
+}
+
+/*
+ * Work items are initialised once per request and never again: a WAITQ
+ * retry can be re-queued while it still runs, and the workqueue only
+ * keeps such an item from running twice at once if its state is intact.
+ */
+void aior_req_init_work(struct aior_req *req, work_func_t retry_fn)
+{
+	INIT_WORK(&req->work, aior_work_fn);
+	INIT_WORK(&req->retry_work, retry_fn);
 }
 
 /**
