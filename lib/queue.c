@@ -15,6 +15,7 @@ int aioring_enter(int fd, unsigned to_submit, unsigned min_complete,
 		  const void *sig, size_t sigsz)
 {
 	struct aioring_enter_args args;
+	int saved_errno = errno;
 	int ret;
 
 	memset(&args, 0, sizeof(args));
@@ -30,7 +31,11 @@ int aioring_enter(int fd, unsigned to_submit, unsigned min_complete,
 		args.sigsz = (uint32_t)sigsz;
 	}
 	ret = ioctl(fd, AIORING_IOC_ENTER, &args);
-	return ret < 0 ? -errno : ret;
+	if (ret < 0)
+		ret = -errno;
+	/* The library reports errors as -errno and leaves errno alone. */
+	errno = saved_errno;
+	return ret;
 }
 
 /*

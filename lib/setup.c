@@ -84,6 +84,8 @@ static int aioring_mmap_rings(int fd, const struct aioring_params *p,
 int aioring_queue_init_params(unsigned entries, struct aioring *ring,
 			      struct aioring_params *p)
 {
+	/* The library reports errors as -errno and leaves errno alone. */
+	int saved_errno = errno;
 	int fd, ret;
 
 	memset(ring, 0, sizeof(*ring));
@@ -91,8 +93,11 @@ int aioring_queue_init_params(unsigned entries, struct aioring *ring,
 	p->sq_entries = entries;
 
 	fd = open(AIORING_DEVICE, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		ret = -errno;
+		errno = saved_errno;
+		return ret;
+	}
 	if (ioctl(fd, AIORING_IOC_SETUP, p) < 0) {
 		ret = -errno;
 		goto err_close;
@@ -103,12 +108,14 @@ int aioring_queue_init_params(unsigned entries, struct aioring *ring,
 	ring->ring_fd = fd;
 	ring->flags = p->flags;
 	ring->features = p->features;
+	errno = saved_errno;
 	return 0;
 
 err_close:
 	close(fd);
 	memset(ring, 0, sizeof(*ring));
 	ring->ring_fd = -1;
+	errno = saved_errno;
 	return ret;
 }
 
@@ -123,10 +130,13 @@ int aioring_queue_init(unsigned entries, struct aioring *ring, unsigned flags)
 
 void aioring_queue_exit(struct aioring *ring)
 {
+	int saved_errno = errno;
+
 	if (ring->ring_fd < 0)
 		return;
 	aioring_unmap_rings(ring);
 	close(ring->ring_fd);
 	memset(ring, 0, sizeof(*ring));
 	ring->ring_fd = -1;
+	errno = saved_errno;
 }
