@@ -22,7 +22,7 @@
 # already seen, so the full log stays for the lab to dump.
 
 TIMEOUT=${AIORING_TEST_TIMEOUT:-120}
-KPAT='BUG:|WARNING:|possible circular locking|possible recursive locking|KASAN|refcount_t:|list_add corruption|list_del corruption|blocked for more than|Oops|general protection fault|UBSAN|Objects remaining|still has objects'
+KPAT='BUG:|kernel BUG at|invalid opcode:|WARNING:|possible circular locking|possible recursive locking|KASAN|refcount_t:|list_add corruption|list_del corruption|blocked for more than|Oops|general protection fault|UBSAN|Objects remaining|still has objects'
 
 if [ $# -ne 1 ] || [ ! -d "$1" ]; then
 	echo "usage: $0 DIR" >&2

@@ -1,0 +1,197 @@
+#!/bin/bash
+# lab/check.sh - the lab's orchestrator: `make check` and `make demo`.
+#
+#   lab/check.sh check   for every kernel series in $KERNELS: fetch the kernel
+#                        and its headers (kernels.sh), build the module for it
+#                        (build.sh), pack an initramfs (initramfs.sh), boot it
+#                        in QEMU, run tests/run-tests.sh in the guest and scan
+#                        the kernel log (boot.sh); then print a summary.
+#   lab/check.sh demo    the same for one kernel ($DEMO_KERNEL, default 6.1),
+#                        running examples/ring-cat instead of the tests, and
+#                        shows what it printed.
+#
+# Every step of the run counts as a test besides the guest's own:
+#   build-userspace     lib/, tests/, examples/ built
+#   build-<kver>        the module built for that kernel without a warning
+#   boot-<kver>         the guest ran the tests to the end (AIORING-TESTS-DONE)
+#   dmesg-<kver>        the guest's kernel log is free of BUG/WARNING/lockdep/...
+# The last line is "N passed, N failed, N skipped"; the exit status is
+# nonzero if anything failed.  Logs stay under $LAB_BUILD/<kver>/.
+
+set -euo pipefail
+LAB_T0=$(date +%s)
+export LAB_T0
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$LAB_DIR/kernels.sh"
+. "$LAB_DIR/build.sh"
+. "$LAB_DIR/initramfs.sh"
+. "$LAB_DIR/boot.sh"
+
+HOST_PACKAGES="qemu-system-x86 mmdebstrap busybox-static cpio e2fsprogs kmod
+	xz-utils zstd gzip gcc make libc6-dev linux-headers-amd64 util-linux"
+
+# Results: per kernel "pass fail skip" counters and the list of failures.
+declare -A NPASS NFAIL NSKIP
+FAILED=()
+KVERS=()
+
+# record KEY RESULT NAME - count one result (PASS/FAIL/SKIP) under KEY.
+record() {
+	local key=$1 res=$2 name=$3
+	case "$res" in
+	PASS) NPASS[$key]=$(( ${NPASS[$key]:-0} + 1 )) ;;
+	SKIP) NSKIP[$key]=$(( ${NSKIP[$key]:-0} + 1 )) ;;
+	*)
+		NFAIL[$key]=$(( ${NFAIL[$key]:-0} + 1 ))
+		FAILED+=("$key: $name")
+		;;
+	esac
+}
+
+# judge_guest KVER CONSOLE - count the guest's test results, its reaching
+# the end of the run, and the kernel log scan.
+judge_guest() {
+	local kver=$1 console=$2 res name hits
+	while read -r _ res name; do
+		record "$kver" "$res" "$name"
+		if [ "$res" = FAIL ]; then
+			log "$kver: FAIL $name, console before it:"
+			tr -d '\r' <"$console" | grep -a -B12 -F "AIORING-TEST: FAIL $name" |
+				head -n 13 | sed 's/^/    | /' >&2
+		fi
+	done < <(tr -d '\r' <"$console" |
+		grep -aoE 'AIORING-TEST: (PASS|FAIL|SKIP) [^[:space:]]+' || true)
+
+	if tr -d '\r' <"$console" | grep -aq 'AIORING-TESTS-DONE'; then
+		record "$kver" PASS "boot-$kver"
+	else
+		# The test that was running when the guest crashed or hung has
+		# no result line of its own: it fails here.
+		name=$(tr -d '\r' <"$console" |
+			sed -n 's/.*AIORING-TEST: START \([^[:space:]]*\).*/\1/p' | tail -n1)
+		if [ -n "$name" ] && ! tr -d '\r' <"$console" |
+			grep -aqE "AIORING-TEST: (PASS|FAIL|SKIP) $name( |\$)"; then
+			record "$kver" FAIL "$name"
+			log "$kver: FAIL $name (it never finished)"
+		fi
+		record "$kver" FAIL "boot-$kver"
+		log "$kver: the guest never printed AIORING-TESTS-DONE; console tail:"
+		tr -d '\r' <"$console" | tail -n 30 | sed 's/^/    | /' >&2
+	fi
+
+	if hits=$(scan_log "$console"); then
+		record "$kver" PASS "dmesg-$kver"
+	else
+		record "$kver" FAIL "dmesg-$kver"
+		log "$kver: kernel log shows problems:"
+		echo "$hits" | head -n 60 | sed 's/^/    | /' >&2
+	fi
+}
+
+# test_kernel SERIES - build, boot and judge one kernel.
+test_kernel() {
+	local series=$1 kver
+	kver=$(. "$LAB_CACHE/kernels/$series.env" && echo "$KVER")
+	KVERS+=("$kver")
+	if ! (build_module "$series"); then
+		record "$kver" FAIL "build-$kver"
+		record "$kver" FAIL "boot-$kver"
+		log "$kver: boot skipped, the module did not build cleanly"
+		return 0
+	fi
+	record "$kver" PASS "build-$kver"
+	(make_initramfs "$series" check) || die "cannot make the initramfs for $kver"
+	(run_guest "$series" check) ||
+		log "$kver: QEMU exited with an error (124: timeout, 125: stopped as wedged)"
+	judge_guest "$kver" "$LAB_BUILD/$kver/console-check.log"
+}
+
+summary() {
+	local key p f s tp=0 tf=0 ts=0 x
+	echo
+	echo "==== aioring lab summary ($(( $(date +%s) - LAB_T0 ))s) ===="
+	for key in userspace "${KVERS[@]}"; do
+		p=${NPASS[$key]:-0} f=${NFAIL[$key]:-0} s=${NSKIP[$key]:-0}
+		tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+		echo "$key: $p passed, $f failed, $s skipped"
+	done
+	if [ "${#FAILED[@]}" -gt 0 ]; then
+		echo "FAILED:"
+		for x in "${FAILED[@]}"; do echo "  $x"; done
+	fi
+	echo "logs: $LAB_BUILD/<kver>/{build.log,console-check.log}"
+	echo "$tp passed, $tf failed, $ts skipped"
+	[ "$tf" -eq 0 ]
+}
+
+do_check() {
+	local series
+	log "aioring lab: kernels $KERNELS, cache $LAB_CACHE"
+	accel_args >/dev/null # probe KVM once, for all guests
+	# Kernels are fetched in parallel: on a first run that is mostly
+	# mmdebstrap and downloads, which overlap well.
+	local pids=() i
+	# shellcheck disable=SC2086 # a list of words
+	set -- $KERNELS
+	for series; do
+		suite_of "$series" >/dev/null
+		(kernel_prepare "$series") &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}" || die "cannot prepare kernel ${*:$((i + 1)):1}"
+	done
+	if (build_userspace); then
+		record userspace PASS build-userspace
+	else
+		record userspace FAIL build-userspace
+	fi
+	for series in $KERNELS; do
+		test_kernel "$series"
+	done
+	summary
+}
+
+do_demo() {
+	local series=${DEMO_KERNEL:-6.1} kver console rc
+	(kernel_prepare "$series") || die "cannot prepare kernel $series"
+	accel_args >/dev/null
+	kver=$(. "$LAB_CACHE/kernels/$series.env" && echo "$KVER")
+	(build_userspace) || die "userspace build failed"
+	(build_module "$series") || die "module build failed for $kver"
+	(make_initramfs "$series" demo) || die "cannot make the initramfs"
+	(run_guest "$series" demo) || log "QEMU exited with an error"
+	console="$LAB_BUILD/$kver/console-demo.log"
+	echo
+	echo "==== /examples/ring-cat /mnt/test/demo.txt on $kver ===="
+	tr -d '\r' <"$console" | sed -n '/^AIORING-DEMO-BEGIN/,/^AIORING-DEMO-END/p' |
+		grep -v '^AIORING-DEMO-BEGIN'
+	echo "==== aioring kernel messages ===="
+	tr -d '\r' <"$console" | sed -n '/^AIORING-DMESG-BEGIN/,/^AIORING-DMESG-END/p' |
+		grep -a 'aioring' || true
+	echo "(full console: $console)"
+	rc=$(tr -d '\r' <"$console" | sed -n 's/^AIORING-DEMO-END status=\([0-9]*\).*/\1/p')
+	if hits=$(scan_log "$console"); then :; else
+		echo "kernel log shows problems:"
+		echo "$hits"
+		rc=1
+	fi
+	[ "${rc:-1}" = 0 ]
+}
+
+main() {
+	local mode=${1:-check}
+	[ "$(id -u)" -eq 0 ] || die "the lab needs root (apt, chroot, mount)"
+	mkdir -p "$LAB_CACHE/logs" "$LAB_BUILD"
+	# shellcheck disable=SC2086
+	apt_ensure $HOST_PACKAGES
+	case "$mode" in
+	check) do_check ;;
+	demo) do_demo ;;
+	*) die "usage: $0 check|demo" ;;
+	esac
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	main "$@"
+fi

@@ -1,0 +1,121 @@
+#!/bin/bash
+# lab/initramfs.sh - pack the initramfs of one test guest.
+#
+# The guest is busybox (busybox-static) plus what the test needs:
+#   /init                  lab/guest-init.sh
+#   /lab.env               LAB_MODE=check|demo
+#   /lib/lab-modules/      the kernel's own modules for a virtio-blk disk with
+#                          ext4 (and xfs), decompressed, with an `order` file
+#                          listing them dependencies first
+#   /lib/aioring/aioring.ko  the module under test
+#   /tests/                tests/build/* and tests/run-tests.sh
+#   /examples/             examples/build/*
+# The module list is the dependency closure of a few wanted modules, from
+# `modinfo -F depends` on that kernel's .ko files; modules built into the
+# kernel are simply not found and skipped.  They are decompressed on the host
+# because busybox insmod may not read .ko.xz / .ko.zst.
+#
+# Overrides for trying the lab before the real pieces exist: LAB_TESTS_DIR
+# (default tests/build plus tests/run-tests.sh) and LAB_EXAMPLES_DIR
+# (default examples/build).
+#
+# Run directly: lab/initramfs.sh SERIES [check|demo].
+
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Wanted guest modules.  crc32c_generic goes before ext4: ext4 asks the
+# crypto API for crc32c at mount time and there is no modprobe to load it.
+GUEST_MODULES=${GUEST_MODULES:-virtio_pci virtio_blk crc32c_generic ext4 xfs}
+
+# find_ko KMODDIR NAME - path of module NAME (either - or _ spelling).
+find_ko() {
+	local dir=$1 name=$2
+	find "$dir/kernel" \( -name "$name.ko*" -o -name "${name//_/-}.ko*" \
+		-o -name "${name//-/_}.ko*" \) -print 2>/dev/null | head -n1 || true
+}
+
+# unpack_ko SRC DEST - copy a module, decompressing .xz/.zst/.gz.
+unpack_ko() {
+	case "$1" in
+	*.ko.xz) xz -dc "$1" >"$2" ;;
+	*.ko.zst) zstd -qdc "$1" >"$2" ;;
+	*.ko.gz) gzip -dc "$1" >"$2" ;;
+	*) cp "$1" "$2" ;;
+	esac
+}
+
+# add_module KMODDIR DEST NAME - add NAME after its dependencies (depth-first,
+# so the order file lists every module after what it needs).
+add_module() {
+	local dir=$1 dest=$2 name=${3//-/_} ko dep
+	grep -qx "$name" "$dest/order" 2>/dev/null && return 0
+	grep -qx "$name" "$dest/.seen" 2>/dev/null && return 0
+	echo "$name" >>"$dest/.seen"
+	ko=$(find_ko "$dir" "$name")
+	[ -n "$ko" ] || return 0 # built in, or not in this kernel
+	unpack_ko "$ko" "$dest/$name.ko"
+	for dep in $(modinfo -F depends "$dest/$name.ko" | tr ',' ' '); do
+		add_module "$dir" "$dest" "$dep"
+	done
+	echo "$name" >>"$dest/order"
+}
+
+# stage_dir SRC DEST - copy a directory's files (if it exists).
+stage_dir() {
+	local src=$1 dest=$2
+	mkdir -p "$dest"
+	[ -d "$src" ] || return 0
+	cp -a "$src"/. "$dest"/
+}
+
+# make_initramfs SERIES MODE - writes $LAB_BUILD/<kver>/initrd-MODE.gz.
+make_initramfs() {
+	local series=$1 mode=${2:-check} root out bb m app
+	# shellcheck disable=SC1090
+	. "$LAB_CACHE/kernels/$series.env"
+	out="$LAB_BUILD/$KVER"
+	root="$out/initramfs-$mode"
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,etc,mnt/test} \
+		"$root"/lib/{lab-modules,aioring}
+
+	bb=/bin/busybox
+	cp "$bb" "$root/bin/busybox"
+	for app in $("$bb" --list-full); do
+		[ -e "$root/$app" ] || ln -s /bin/busybox "$root/$app"
+	done
+
+	install -m 0755 "$LAB_DIR/guest-init.sh" "$root/init"
+	echo "LAB_MODE=$mode" >"$root/lab.env"
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+		>"$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+
+	: >"$root/lib/lab-modules/order"
+	for m in $GUEST_MODULES; do
+		add_module "$KMODDIR" "$root/lib/lab-modules" "$m"
+	done
+	rm -f "$root/lib/lab-modules/.seen"
+
+	cp "$out/aioring.ko" "$root/lib/aioring/aioring.ko"
+
+	if [ -n "${LAB_TESTS_DIR:-}" ]; then
+		stage_dir "$LAB_TESTS_DIR" "$root/tests"
+	else
+		stage_dir "$REPO_DIR/tests/build" "$root/tests"
+		[ ! -e "$REPO_DIR/tests/run-tests.sh" ] ||
+			install -m 0755 "$REPO_DIR/tests/run-tests.sh" "$root/tests/run-tests.sh"
+	fi
+	stage_dir "${LAB_EXAMPLES_DIR:-$REPO_DIR/examples/build}" "$root/examples"
+
+	(cd "$root" && find . -print | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
+		gzip -1 >"$out/initrd-$mode.gz"
+	log "initramfs for $KVER ($mode): $(du -h "$out/initrd-$mode.gz" | cut -f1)," \
+		"modules: $(tr '\n' ' ' <"$root/lib/lab-modules/order")"
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	[ -n "${1:-}" ] || die "usage: $0 SERIES [check|demo]"
+	make_initramfs "$1" "${2:-check}"
+fi
