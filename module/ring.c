@@ -132,15 +132,15 @@ int aior_ring_setup(struct aior_ctx *ctx, struct aioring_params *p)
 	if (!ctx->cq_ring)
 		goto err_free;
 
-	ret = aior_wq_setup(ctx, &p->max_workers);
-	if (ret)
-		goto err_free;
-
 	ctx->sq_array = (u32 *)(ctx->sq_ring + 1);
 	ctx->cqes = (struct aioring_cqe *)(ctx->cq_ring + 1);
 	ctx->sq_entries = sq_entries;
 	ctx->cq_entries = cq_entries;
 	ctx->flags = p->flags;
+	ret = aior_wq_setup(ctx, &p->max_workers);
+	if (ret)
+		goto err_free;
+
 	ctx->sq_ring->ring_mask = sq_entries - 1;
 	ctx->sq_ring->ring_entries = sq_entries;
 	ctx->cq_ring->ring_mask = cq_entries - 1;

@@ -24,20 +24,23 @@ static void restore_param(void)
 static void cold_reads(struct aioring *ring, struct aioring_stats *st)
 {
 	unsigned char *bufs = t_aligned_alloc(BS, (size_t)QD * BS);
-	unsigned blocks[QD];
+	unsigned blocks[QD], free_slots[QD], nr_free = QD;
 	unsigned submitted = 0, done = 0;
 	int fd = T_SYSOK(open(path, O_RDONLY));
+	unsigned slot;
 
+	for (slot = 0; slot < QD; slot++)
+		free_slots[slot] = slot;
 	t_drop_cache(fd);
 	while (done < NR_IOS) {
 		struct aioring_cqe *cqe;
-		unsigned slot;
 		int ret;
 
-		while (submitted < NR_IOS && submitted - done < QD) {
+		/* Completions come in any order: a buffer is reused only once free. */
+		while (submitted < NR_IOS && nr_free) {
 			struct aioring_sqe *sqe = t_get_sqe(ring);
 
-			slot = submitted % QD;
+			slot = free_slots[--nr_free];
 			blocks[slot] = t_rand_below(NR_BLOCKS);
 			aioring_prep_read(sqe, fd, bufs + (size_t)slot * BS, BS,
 					  (uint64_t)blocks[slot] * BS);
@@ -58,6 +61,7 @@ static void cold_reads(struct aioring *ring, struct aioring_stats *st)
 			    file_data + (size_t)blocks[slot] * BS, BS,
 			    "cold read");
 		aioring_cqe_seen(ring, cqe);
+		free_slots[nr_free++] = slot;
 		done++;
 	}
 	close(fd);
