@@ -8,6 +8,8 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "t_helpers.h"
 
@@ -46,13 +48,57 @@ static inline void t_print_stats(const char *what,
 	      (unsigned long long)st->cq_overflow);
 }
 
-/* Make the file's pages cold: write back, then drop them from the cache. */
+/* How many of the file's pages are in the page cache. */
+static inline size_t t_resident_pages(int fd)
+{
+	struct stat sb;
+	unsigned char *vec;
+	size_t pages, i, n = 0;
+	void *map;
+
+	if (fstat(fd, &sb) < 0 || !sb.st_size)
+		return 0;
+	pages = (sb.st_size + 4095) / 4096;
+	map = mmap(NULL, sb.st_size, PROT_NONE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		t_fail("mmap for mincore: %s", t_errname(errno));
+	vec = malloc(pages);
+	if (mincore(map, sb.st_size, vec) < 0)
+		t_fail("mincore: %s", t_errname(errno));
+	for (i = 0; i < pages; i++)
+		n += vec[i] & 1;
+	free(vec);
+	munmap(map, sb.st_size);
+	return n;
+}
+
+/*
+ * Make the file's pages cold: write back, then drop them from the cache.
+ * fadvise alone can miss pages still held in another CPU's LRU batch, so
+ * as root drop the whole page cache too, and check with mincore().
+ */
 static inline void t_drop_cache(int fd)
 {
+	unsigned tries;
+
 	if (fdatasync(fd) < 0)
 		t_fail("fdatasync: %s", t_errname(errno));
-	if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))
-		t_fail("posix_fadvise(DONTNEED) failed");
+	for (tries = 0; tries < 5; tries++) {
+		int dc;
+
+		if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED))
+			t_fail("posix_fadvise(DONTNEED) failed");
+		dc = open("/proc/sys/vm/drop_caches", O_WRONLY);
+		if (dc >= 0) {
+			if (write(dc, "1", 1) < 0)
+				t_log("drop_caches: %s", t_errname(errno));
+			close(dc);
+		}
+		if (!t_resident_pages(fd))
+			return;
+	}
+	t_fail("could not evict the file from the page cache (%zu pages stay)",
+	       t_resident_pages(fd));
 }
 
 /* Write a module parameter; returns 0 or -errno. */
