@@ -18,6 +18,7 @@
 #include <linux/version.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/uio.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(5, 10, 0)
@@ -55,24 +56,116 @@ static inline int aior_import_ubuf(int dir, void __user *buf, size_t len,
 #endif
 }
 
+
+/* ki_complete lost its res2 argument in 5.16. */
+#ifdef AIOR_HAVE_KI_COMPLETE_2ARG
+#define AIOR_KI_COMPLETE_EXTRA_ARG
+#else
+#define AIOR_KI_COMPLETE_EXTRA_ARG	, long res2
+#endif
+
 /*
- * Freeze protection around vfs_iocb_iter_write(). Newer kernels (see
- * probe.sh) take it inside vfs_iocb_iter_write() itself; before, the
- * caller did, as overlayfs did.
+ * Freeze protection for writes whose completion may come from another
+ * context, as fs/aio.c and io_uring do it: take it at submission, tell
+ * lockdep it was released (we return to userspace holding it), and give it
+ * back at completion. On older kernels we take it around
+ * vfs_iocb_iter_write(), for regular files as write(2) does; newer ones
+ * (see probe.sh) take it inside vfs_iocb_iter_write() for every file and
+ * drop it unless the write was queued, so only the async completion is
+ * ours.
  */
-
-static inline void aior_file_start_write(struct file *file)
+static inline void aior_kiocb_start_write(struct kiocb *kiocb)
 {
 #ifndef AIOR_HAVE_VFS_WRITE_TAKES_FREEZE
-	file_start_write(file);
+	struct inode *inode = file_inode(kiocb->ki_filp);
+
+	if (S_ISREG(inode->i_mode)) {
+		sb_start_write(inode->i_sb);
+		__sb_writers_release(inode->i_sb, SB_FREEZE_WRITE);
+	}
 #endif
 }
 
-static inline void aior_file_end_write(struct file *file)
+static inline void aior_kiocb_end_write(struct kiocb *kiocb)
+{
+	struct inode *inode = file_inode(kiocb->ki_filp);
+
+#ifndef AIOR_HAVE_VFS_WRITE_TAKES_FREEZE
+	if (!S_ISREG(inode->i_mode))
+		return;
+#endif
+	__sb_writers_acquired(inode->i_sb, SB_FREEZE_WRITE);
+	sb_end_write(inode->i_sb);
+}
+
+/* After a write that completed without being queued. */
+static inline void aior_kiocb_end_write_sync(struct kiocb *kiocb)
 {
 #ifndef AIOR_HAVE_VFS_WRITE_TAKES_FREEZE
-	file_end_write(file);
+	aior_kiocb_end_write(kiocb);
 #endif
 }
+
+/*
+ * Async buffered reads (IOCB_WAITQ, 5.9+): does this file support them?
+ * The flag moved from f_mode (FMODE_BUF_RASYNC) to f_op->fop_flags
+ * (FOP_BUFFER_RASYNC) in 6.12. Without IOCB_WAITQ the answer is always no
+ * and buffered reads that would block go to workers.
+ */
+static inline bool aior_file_buf_rasync(struct file *file)
+{
+#if !defined(AIOR_HAVE_IOCB_WAITQ)
+	return false;
+#elif defined(AIOR_HAVE_FOP_BUFFER_RASYNC)
+	return file->f_op->fop_flags & FOP_BUFFER_RASYNC;
+#elif defined(AIOR_HAVE_FMODE_BUF_RASYNC)
+	return file->f_mode & FMODE_BUF_RASYNC;
+#else
+	return false;
+#endif
+}
+
+/*
+ * Can a NOWAIT buffered write be tried on this file? Without the flag the
+ * VFS rejects it with -EINVAL, so such writes go straight to a worker.
+ */
+static inline bool aior_file_buf_wasync(struct file *file)
+{
+#if defined(AIOR_HAVE_FOP_BUFFER_WASYNC)
+	return file->f_op->fop_flags & FOP_BUFFER_WASYNC;
+#elif defined(AIOR_HAVE_FMODE_BUF_WASYNC)
+	return file->f_mode & FMODE_BUF_WASYNC;
+#else
+	return false;
+#endif
+}
+
+#ifdef AIOR_HAVE_IOCB_WAITQ
+#define AIOR_HAVE_WAITQ_READS 1
+static inline void aior_kiocb_set_waitq(struct kiocb *kiocb,
+					struct wait_page_queue *wpq)
+{
+	kiocb->ki_waitq = wpq;
+}
+
+static inline bool aior_wake_page_match(struct wait_page_queue *wpq,
+					void *key)
+{
+	return wake_page_match(wpq, key);
+}
+#else
+#define AIOR_HAVE_WAITQ_READS 0
+#define IOCB_WAITQ 0
+static inline void aior_kiocb_set_waitq(struct kiocb *kiocb,
+					struct wait_page_queue *wpq)
+{
+}
+
+static inline bool aior_wake_page_match(struct wait_page_queue *wpq,
+					void *key)
+{
+	return false;
+}
+#endif
 
 #endif /* AIOR_COMPAT_H */

@@ -12,11 +12,13 @@
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/pagemap.h>
 #include <linux/refcount.h>
 #include <linux/sched/user.h>
 #include <linux/spinlock.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include "aioring.h"
 
@@ -42,6 +44,33 @@ struct aior_cq_ring {
 	u32 ring_entries;
 	u32 overflow;
 	u32 flags;
+};
+
+/* Kernel side of struct aioring_stats. */
+struct aior_stats {
+	atomic64_t	submitted;
+	atomic64_t	completed_inline;
+	atomic64_t	completed_waitq;
+	atomic64_t	waitq_retries;
+	atomic64_t	punted;
+	atomic64_t	eagain;
+	atomic64_t	completed_async;
+	atomic64_t	cq_overflow;
+};
+
+#define aior_stat_inc(ctx, field)	atomic64_inc(&(ctx)->stats.field)
+
+/*
+ * Buffered writes to one inode are serialised through one bucket, so that
+ * workers do not pile up on its i_rwsem (io_uring's hashed work).
+ */
+#define AIOR_HASH_BITS	5
+struct aior_hash_bucket {
+	spinlock_t		lock;
+	bool			running;	/* a worker drains @list */
+	struct list_head	list;		/* of aior_req.hash_node */
+	struct work_struct	work;
+	struct aior_ctx		*ctx;
 };
 
 struct aior_ctx {
@@ -82,6 +111,18 @@ struct aior_ctx {
 	struct list_head	overflow_list;
 	bool			dying;		/* no reader left: drop CQEs */
 
+	/*
+	 * Worker pool: a bounded unbound workqueue of max_workers, used for
+	 * requests that would block and for everything in SQWQ mode.
+	 */
+	struct workqueue_struct	*wq;
+	u32			max_workers;
+	struct aior_hash_bucket	hash[1 << AIOR_HASH_BITS];
+	/* Requests consumed but not completed; bounded by cq_entries. */
+	atomic_t		inflight;
+
+	struct aior_stats	stats;
+
 	/* Tasks waiting in ENTER for CQEs. */
 	wait_queue_head_t	cq_wait;
 
@@ -102,6 +143,11 @@ struct aior_rw {
 	loff_t			pos;
 	bool			cur_pos;	/* sqe->off == -1 */
 	struct iov_iter		iter;
+	struct iov_iter		iter_saved;	/* before the current attempt */
+	bool			ready;		/* kiocb and iter are set up */
+	u32			bytes_done;	/* by earlier partial attempts */
+	unsigned long		fsize_limit;	/* submitter's RLIMIT_FSIZE */
+	struct wait_page_queue	wpq;		/* IOCB_WAITQ page-unlock callback */
 	struct iovec		*free_iov;	/* from import_iovec(), or NULL */
 	struct iovec		fast_iov[UIO_FASTIOV];
 };
@@ -112,19 +158,60 @@ struct aior_fsync {
 	u32			flags;
 };
 
+/* aior_req.flags */
+enum {
+	AIOR_F_USER_NOWAIT	= 1 << 0,	/* RWF_NOWAIT: -EAGAIN is the result */
+	AIOR_F_FORCE_ASYNC	= 1 << 1,	/* SQWQ mode or AIORING_SQE_ASYNC */
+	AIOR_F_WAITQ		= 1 << 2,	/* completed through a WAITQ retry */
+};
+
+/* How a request is being issued: the issue() flags. */
+enum {
+	AIOR_ISSUE_NONBLOCK	= 1 << 0,	/* inline in ENTER: never block */
+	AIOR_ISSUE_WORKER	= 1 << 1,	/* in a pool worker: may block */
+	AIOR_ISSUE_RETRY	= 1 << 2,	/* WAITQ retry from the callback */
+};
+
+struct aior_op_def;
+
 struct aior_req {
 	struct aior_ctx		*ctx;
 	struct file		*file;
+	const struct cred	*creds;		/* submitter's, for workers */
+	const struct aior_op_def *def;
 	u64			user_data;
 	s32			res;
 	u8			opcode;
+	u8			flags;		/* AIOR_F_* */
+	/*
+	 * One reference for the completion, plus one held by whoever is
+	 * issuing the request: an issuer may still be inside the VFS when
+	 * the completion (ki_complete, a page callback) has already fired.
+	 */
+	refcount_t		refs;
 	/* On ctx->overflow_list while its CQE waits for CQ ring space. */
 	struct list_head	list;
+	/* On a hash bucket's list while a serialised write waits. */
+	struct list_head	hash_node;
+	/* Worker pool item, and WAITQ retry item; initialised once. */
+	struct work_struct	work;
+	struct work_struct	retry_work;
 	union {
 		struct aior_rw		rw;
 		struct aior_fsync	fsync;
 	};
 };
+
+/*
+ * Files whose I/O finishes in bounded time, and which may therefore wait
+ * in a worker or a page callback: regular files and block devices.
+ */
+static inline bool aior_file_async_ok(struct file *file)
+{
+	umode_t mode = file_inode(file)->i_mode;
+
+	return S_ISREG(mode) || S_ISBLK(mode);
+}
 
 static inline void aior_ctx_get(struct aior_ctx *ctx)
 {

@@ -21,6 +21,7 @@
 #include <linux/slab.h>
 
 #include "cq.h"
+#include "opdef.h"
 
 struct kmem_cache *aior_req_cachep;
 
@@ -69,14 +70,35 @@ static void aior_set_sq_flag(struct aior_ctx *ctx, u32 flag, bool on)
 	WRITE_ONCE(ctx->sq_ring->flags, on ? flags | flag : flags & ~flag);
 }
 
-void aior_req_free(struct aior_req *req)
+static void aior_req_free(struct aior_req *req)
 {
 	struct aior_ctx *ctx = req->ctx;
 
 	if (req->file)
 		fput(req->file);
+	if (req->creds)
+		put_cred(req->creds);
 	kmem_cache_free(aior_req_cachep, req);
+	atomic_dec(&ctx->inflight);
 	aior_ctx_put(ctx);
+}
+
+void aior_req_put(struct aior_req *req)
+{
+	if (refcount_dec_and_test(&req->refs))
+		aior_req_free(req);
+}
+
+/**
+ * aior_req_done - release the request's I/O state and post its result
+ *
+ * Callable from any context.
+ */
+void aior_req_done(struct aior_req *req, s32 res)
+{
+	if (req->def && req->def->cleanup)
+		req->def->cleanup(req);
+	aior_req_complete(req, res);
 }
 
 /**
@@ -102,13 +124,14 @@ void aior_req_complete(struct aior_req *req, s32 res)
 	if (unlikely(ctx->dying)) {
 		/* The ring is being torn down: nobody will read this CQE. */
 		spin_unlock_irqrestore(&ctx->completion_lock, flags);
-		aior_req_free(req);
+		aior_req_put(req);
 		return;
 	}
 	/* Keep order: nothing may pass completions already parked. */
 	if (list_empty(&ctx->overflow_list))
 		posted = aior_fill_cqe(ctx, req->user_data, res);
 	if (!posted) {
+		aior_stat_inc(ctx, cq_overflow);
 		req->res = res;
 		/*
 		 * A parked request keeps only its result. Its file goes now:
@@ -130,7 +153,7 @@ void aior_req_complete(struct aior_req *req, s32 res)
 	if (file)
 		fput(file);
 	if (posted)
-		aior_req_free(req);
+		aior_req_put(req);
 }
 
 /**
@@ -156,7 +179,7 @@ bool aior_cq_overflow_flush(struct aior_ctx *ctx)
 	spin_unlock_irq(&ctx->completion_lock);
 
 	list_for_each_entry_safe(req, tmp, &done, list)
-		aior_req_free(req);
+		aior_req_put(req);
 	return empty;
 }
 
@@ -175,7 +198,7 @@ void aior_cq_overflow_drop_all(struct aior_ctx *ctx)
 	spin_unlock_irq(&ctx->completion_lock);
 
 	list_for_each_entry_safe(req, tmp, &done, list)
-		aior_req_free(req);
+		aior_req_put(req);
 }
 
 /*

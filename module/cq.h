@@ -5,7 +5,8 @@
 #include "core.h"
 
 void aior_req_complete(struct aior_req *req, s32 res);
-void aior_req_free(struct aior_req *req);
+void aior_req_done(struct aior_req *req, s32 res);
+void aior_req_put(struct aior_req *req);
 bool aior_cq_overflow_flush(struct aior_ctx *ctx);
 void aior_cq_overflow_drop_all(struct aior_ctx *ctx);
 int aior_cq_wait(struct aior_ctx *ctx, u32 min_events,

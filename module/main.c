@@ -23,6 +23,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/seq_file.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -30,7 +31,9 @@
 #include "cq.h"
 #include "opdef.h"
 #include "ring.h"
+#include "rw.h"
 #include "submit.h"
+#include "worker.h"
 
 #define AIORING_VERSION "0.1.0"
 
@@ -46,6 +49,12 @@ MODULE_PARM_DESC(allowed_gid,
 static ushort aior_dev_mode = 0660;
 module_param_named(dev_mode, aior_dev_mode, ushort, 0444);
 MODULE_PARM_DESC(dev_mode, "Mode of /dev/aioring when created by devtmpfs (default: 0660)");
+
+module_param_named(max_workers, aior_max_workers_cap, uint, 0644);
+MODULE_PARM_DESC(max_workers, "Upper bound on any ring's worker pool concurrency (default: 64)");
+
+module_param_named(no_waitq, aior_no_waitq, bool, 0644);
+MODULE_PARM_DESC(no_waitq, "Never use IOCB_WAITQ async buffered reads; use workers instead (default: false)");
 
 /* Live objects, checked at module exit: anything left is a leak. */
 static atomic_t aior_live_ctxs = ATOMIC_INIT(0);
@@ -73,6 +82,7 @@ static void aior_check_abi(void)
 	BUILD_BUG_ON(offsetof(struct aioring_params, sq_off) != 48);
 	BUILD_BUG_ON(offsetof(struct aioring_params, cq_off) != 88);
 	BUILD_BUG_ON(sizeof(sigset_t) != 8);
+	BUILD_BUG_ON(sizeof(struct aioring_stats) != 128);
 }
 
 static bool aior_may_open(void)
@@ -108,6 +118,7 @@ static int aior_open(struct inode *inode, struct file *file)
 	INIT_LIST_HEAD(&ctx->overflow_list);
 	init_waitqueue_head(&ctx->cq_wait);
 	refcount_set(&ctx->refs, 1);
+	atomic_set(&ctx->inflight, 0);
 	init_completion(&ctx->ref_done);
 
 	ctx->mm = current->mm;
@@ -168,12 +179,57 @@ out_unlock:
 	return ret;
 }
 
+static void aior_stats_read(struct aior_ctx *ctx, struct aioring_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->submitted = atomic64_read(&ctx->stats.submitted);
+	st->completed_inline = atomic64_read(&ctx->stats.completed_inline);
+	st->completed_waitq = atomic64_read(&ctx->stats.completed_waitq);
+	st->waitq_retries = atomic64_read(&ctx->stats.waitq_retries);
+	st->punted = atomic64_read(&ctx->stats.punted);
+	st->eagain = atomic64_read(&ctx->stats.eagain);
+	st->completed_async = atomic64_read(&ctx->stats.completed_async);
+	st->cq_overflow = atomic64_read(&ctx->stats.cq_overflow);
+}
+
+static long aior_get_stats(struct aior_ctx *ctx, void __user *uarg)
+{
+	struct aioring_stats st;
+
+	if (!smp_load_acquire(&ctx->setup_done))
+		return -EBADFD;
+	aior_stats_read(ctx, &st);
+	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+static void aior_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct aior_ctx *ctx = file->private_data;
+	struct aioring_stats st;
+
+	if (!smp_load_acquire(&ctx->setup_done))
+		return;
+	aior_stats_read(ctx, &st);
+	seq_printf(m, "SqEntries:\t%u\nCqEntries:\t%u\nFlags:\t0x%x\n",
+		   ctx->sq_entries, ctx->cq_entries, ctx->flags);
+	seq_printf(m, "MaxWorkers:\t%u\nInflight:\t%d\n", ctx->max_workers,
+		   atomic_read(&ctx->inflight));
+	seq_printf(m, "Submitted:\t%llu\nCompletedInline:\t%llu\n"
+		   "CompletedWaitq:\t%llu\nWaitqRetries:\t%llu\n"
+		   "Punted:\t%llu\nEagain:\t%llu\nCompletedAsync:\t%llu\n"
+		   "CqOverflow:\t%llu\n",
+		   st.submitted, st.completed_inline, st.completed_waitq,
+		   st.waitq_retries, st.punted, st.eagain, st.completed_async,
+		   st.cq_overflow);
+}
+
 static long aior_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct aior_ctx *ctx = file->private_data;
 	void __user *argp = (void __user *)arg;
 
-	if (cmd != AIORING_IOC_SETUP && cmd != AIORING_IOC_ENTER)
+	if (cmd != AIORING_IOC_SETUP && cmd != AIORING_IOC_ENTER &&
+	    cmd != AIORING_IOC_STATS)
 		return -ENOTTY;
 	/*
 	 * The ring, and every buffer address in its SQEs, belongs to the mm
@@ -189,6 +245,8 @@ static long aior_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return aior_setup(ctx, argp);
 	case AIORING_IOC_ENTER:
 		return aior_enter(ctx, argp);
+	case AIORING_IOC_STATS:
+		return aior_get_stats(ctx, argp);
 	}
 	return -ENOTTY;
 }
@@ -206,6 +264,7 @@ static const struct file_operations aior_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= aior_mmap,
 	.llseek		= noop_llseek,
+	.show_fdinfo	= aior_show_fdinfo,
 };
 
 static struct miscdevice aior_misc = {
@@ -232,15 +291,20 @@ static int __init aior_init(void)
 			sizeof_field(struct aior_req, rw.fast_iov), NULL);
 	if (!aior_req_cachep)
 		return -ENOMEM;
+	ret = aior_worker_module_init();
+	if (ret)
+		goto err_cache;
 
 	aior_misc.mode = aior_dev_mode & 0777;
 	ret = misc_register(&aior_misc);
 	if (ret)
-		goto err_cache;
+		goto err_worker;
 
 	pr_info("version %s loaded\n", AIORING_VERSION);
 	return 0;
 
+err_worker:
+	aior_worker_module_exit();
 err_cache:
 	kmem_cache_destroy(aior_req_cachep);
 	return ret;
@@ -251,6 +315,7 @@ static void __exit aior_exit(void)
 	misc_deregister(&aior_misc);
 	WARN(atomic_read(&aior_live_ctxs), "%d ring contexts leaked\n",
 	     atomic_read(&aior_live_ctxs));
+	aior_worker_module_exit();
 	kmem_cache_destroy(aior_req_cachep);
 }
 

@@ -28,6 +28,8 @@ have VM_FLAGS_SET	mm.h	'static inline void vm_flags_set\('
 have KI_COMPLETE_2ARG	fs.h	'void \(\*ki_complete\)\(struct kiocb \*iocb, long ret\);'
 have FOP_BUFFER_RASYNC	fs.h	'define FOP_BUFFER_RASYNC'
 have FMODE_BUF_RASYNC	fs.h	'define FMODE_BUF_RASYNC'
+have FOP_BUFFER_WASYNC	fs.h	'define FOP_BUFFER_WASYNC'
+have FMODE_BUF_WASYNC	fs.h	'define FMODE_BUF_WASYNC'
 have IOCB_WAITQ		fs.h	'define IOCB_WAITQ'
 have ITER_DEST		uio.h	'define ITER_DEST'
 # The series that moved freeze protection into vfs_iocb_iter_write() (v6.8,

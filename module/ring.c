@@ -17,6 +17,8 @@
 #include <linux/vmalloc.h>
 
 #include "ring.h"
+#include "rw.h"
+#include "worker.h"
 
 /*
  * Charge @nr_pages to @user's locked memory against RLIMIT_MEMLOCK, the
@@ -52,8 +54,8 @@ static int aior_check_params(struct aioring_params *p)
 	for (i = 0; i < ARRAY_SIZE(p->resv); i++)
 		if (p->resv[i])
 			return -EINVAL;
-	/* No setup flag that uses the submitter settings exists yet. */
-	if (p->sq_thread_cpu || p->sq_thread_idle || p->max_workers)
+	/* Reserved for the SQ thread. */
+	if (p->sq_thread_cpu || p->sq_thread_idle)
 		return -EINVAL;
 	if (!p->sq_entries || p->sq_entries > AIORING_MAX_ENTRIES)
 		return -EINVAL;
@@ -135,6 +137,10 @@ int aior_ring_setup(struct aior_ctx *ctx, struct aioring_params *p)
 	ctx->sq_entries = sq_entries;
 	ctx->cq_entries = cq_entries;
 	ctx->flags = p->flags;
+	ret = aior_wq_setup(ctx, &p->max_workers);
+	if (ret)
+		goto err_free;
+
 	ctx->sq_ring->ring_mask = sq_entries - 1;
 	ctx->sq_ring->ring_entries = sq_entries;
 	ctx->cq_ring->ring_mask = cq_entries - 1;
@@ -143,7 +149,10 @@ int aior_ring_setup(struct aior_ctx *ctx, struct aioring_params *p)
 	p->sq_entries = sq_entries;
 	p->cq_entries = cq_entries;
 	p->features = AIORING_FEAT_NODROP | AIORING_FEAT_SUBMIT_STABLE |
-		      AIORING_FEAT_RW_CUR_POS | AIORING_FEAT_MM_OWNED;
+		      AIORING_FEAT_RW_CUR_POS | AIORING_FEAT_MM_OWNED |
+		      AIORING_FEAT_NONBLOCK | AIORING_FEAT_STATS;
+	if (AIOR_HAVE_WAITQ_READS && !READ_ONCE(aior_no_waitq))
+		p->features |= AIORING_FEAT_WAITQ;
 	aior_fill_offsets(ctx, p);
 	return 0;
 
@@ -155,6 +164,7 @@ err_free:
 /* Frees what aior_ring_setup() allocated; safe on a partial setup. */
 void aior_ring_free(struct aior_ctx *ctx)
 {
+	aior_wq_destroy(ctx);
 	vfree(ctx->cq_ring);
 	vfree(ctx->sqes);
 	vfree(ctx->sq_ring);

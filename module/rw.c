@@ -1,23 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * NOP, READ, WRITE, READV, WRITEV and FSYNC through the VFS.
+ * NOP, READ, WRITE, READV, WRITEV and FSYNC through the VFS, without
+ * blocking the submitter.
  *
- * Reads and writes build a kiocb and an iov_iter over the user buffer and
- * call vfs_iocb_iter_read()/vfs_iocb_iter_write(), which do the same
- * checks as read(2)/write(2) (rw_verify_area(), security hooks, fsnotify).
- * Execution is synchronous for now: the kiocb has no ki_complete, so the
- * filesystem finishes the I/O before returning.
+ * Reads and writes build one kiocb and one iov_iter per request and call
+ * vfs_iocb_iter_read()/vfs_iocb_iter_write(), which do the checks of
+ * read(2)/write(2) (rw_verify_area(), LSM hooks, fsnotify). For regular
+ * files and block devices the kiocb is asynchronous (ki_complete set), so
+ * O_DIRECT completes from the block layer with no thread waiting.
+ *
+ * The order of attempts, on a regular file or block device:
+ *  1. inline with IOCB_NOWAIT, in ENTER;
+ *  2. for a buffered read that would block, and a file that supports async
+ *     buffered reads, IOCB_WAITQ: the page cache calls aior_waitq_wake()
+ *     when the page it waits for unlocks, and a retry worker re-drives the
+ *     read from where it stopped. No thread sleeps;
+ *  3. otherwise, the ring's worker pool, where blocking is allowed.
+ * Other files (pipes, sockets, character devices) run inline and may block
+ * ENTER, interruptibly: a worker blocked on them could not be cancelled.
+ *
+ * Partial progress is kept in rw->bytes_done; the iterator is saved before
+ * each attempt and restored when an attempt made none.
  */
 #include <linux/fs.h>
 #include <linux/kernel.h>
+#include <linux/pagemap.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 
+#include "cq.h"
 #include "rw.h"
+#include "worker.h"
 
 /* rw_flags aioring understands; others get -EOPNOTSUPP, as preadv2(). */
 #define AIOR_RWF_SUPPORTED	(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | \
 				 RWF_NOWAIT | RWF_APPEND)
+
+/* Module parameter: never use IOCB_WAITQ, so the worker fallback is tested. */
+bool aior_no_waitq;
 
 int aior_nop_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 {
@@ -26,14 +47,18 @@ int aior_nop_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 	return 0;
 }
 
-int aior_nop_issue(struct aior_req *req)
+int aior_nop_issue(struct aior_req *req, unsigned int issue_flags)
 {
 	return 0;
 }
 
+static int aior_rw_import(struct aior_req *req, int dir);
+
 int aior_rw_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 {
 	struct aior_rw *rw = &req->rw;
+	bool is_read = req->opcode == AIORING_OP_READ ||
+		       req->opcode == AIORING_OP_READV;
 
 	if (sqe->rw_flags & ~AIOR_RWF_SUPPORTED)
 		return -EOPNOTSUPP;
@@ -45,6 +70,8 @@ int aior_rw_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 	rw->len = sqe->len;
 	rw->rw_flags = sqe->rw_flags;
 	rw->free_iov = NULL;
+	rw->ready = false;
+	rw->bytes_done = 0;
 	rw->cur_pos = sqe->off == (u64)-1;
 	if (rw->cur_pos) {
 		rw->pos = 0;
@@ -53,7 +80,16 @@ int aior_rw_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 		if (rw->pos < 0)
 			return -EINVAL;
 	}
-	return 0;
+	if (rw->rw_flags & RWF_NOWAIT)
+		req->flags |= AIOR_F_USER_NOWAIT;
+	/* A worker has a kernel thread's limits; keep the submitter's. */
+	rw->fsize_limit = rlimit(RLIMIT_FSIZE);
+	/*
+	 * Import the buffer description now, in the submitter's context:
+	 * the iovec array is copied before ENTER returns (SUBMIT_STABLE),
+	 * and with the submitter's compat-ness.
+	 */
+	return aior_rw_import(req, is_read ? ITER_DEST : ITER_SOURCE);
 }
 
 void aior_rw_cleanup(struct aior_req *req)
@@ -80,18 +116,52 @@ static int aior_rw_import(struct aior_req *req, int dir)
 	return 0;
 }
 
-static int aior_rw_init_kiocb(struct aior_req *req, fmode_t mode)
+/* The final result: earlier partial progress counts, as for read(2). */
+static int aior_rw_result(struct aior_req *req, ssize_t ret)
+{
+	struct aior_rw *rw = &req->rw;
+
+	if (rw->bytes_done)
+		ret = ret < 0 ? rw->bytes_done : ret + rw->bytes_done;
+	if (rw->cur_pos && ret >= 0)
+		req->file->f_pos = rw->kiocb.ki_pos;
+	return ret;
+}
+
+static void aior_rw_done(struct kiocb *kiocb, long res)
+{
+	struct aior_req *req = container_of(kiocb, struct aior_req, rw.kiocb);
+
+	if (kiocb->ki_flags & IOCB_WRITE)
+		aior_kiocb_end_write(kiocb);
+	aior_stat_inc(req->ctx, completed_async);
+	aior_req_done(req, aior_rw_result(req, res));
+}
+
+/* ->ki_complete, from the block layer in any context */
+static void aior_rw_ki_complete(struct kiocb *kiocb, long res
+				AIOR_KI_COMPLETE_EXTRA_ARG)
+{
+	aior_rw_done(kiocb, res);
+}
+
+/* Set up the kiocb and iterator once; later attempts reuse them. */
+static int aior_rw_setup(struct aior_req *req, fmode_t mode)
 {
 	struct aior_rw *rw = &req->rw;
 	struct kiocb *kiocb = &rw->kiocb;
 	struct file *file = req->file;
 
+	if (rw->ready)
+		return 0;
 	if (!(file->f_mode & mode))
 		return -EBADF;
+	if (mode == FMODE_READ ? !file->f_op->read_iter :
+				 !file->f_op->write_iter)
+		return -EINVAL;
 
 	init_sync_kiocb(kiocb, file);
 	kiocb->ki_pos = rw->cur_pos ? file->f_pos : rw->pos;
-
 	if (rw->rw_flags & RWF_NOWAIT) {
 		if (!(file->f_mode & FMODE_NOWAIT))
 			return -EOPNOTSUPP;
@@ -103,55 +173,221 @@ static int aior_rw_init_kiocb(struct aior_req *req, fmode_t mode)
 		kiocb->ki_flags |= IOCB_DSYNC | IOCB_SYNC;
 	if (rw->rw_flags & RWF_APPEND)
 		kiocb->ki_flags |= IOCB_APPEND;
+	if (mode == FMODE_WRITE)
+		kiocb->ki_flags |= IOCB_WRITE;
+	if (aior_file_async_ok(file))
+		kiocb->ki_complete = aior_rw_ki_complete;
+	rw->ready = true;
 	return 0;
 }
 
-static void aior_rw_update_pos(struct aior_req *req, ssize_t ret)
+/*
+ * Prepare the attempt: nonblocking ones carry IOCB_NOWAIT, blocking ones
+ * drop it unless userspace asked for RWF_NOWAIT. Returns false when a
+ * nonblocking attempt is pointless because the file cannot honour NOWAIT.
+ */
+static bool aior_rw_begin(struct aior_req *req, unsigned int issue_flags)
 {
-	if (req->rw.cur_pos && ret >= 0)
-		req->file->f_pos = req->rw.kiocb.ki_pos;
+	struct kiocb *kiocb = &req->rw.kiocb;
+
+	kiocb->ki_flags &= ~IOCB_WAITQ;
+	if (req->flags & AIOR_F_USER_NOWAIT)
+		return true;
+	if ((issue_flags & AIOR_ISSUE_NONBLOCK) &&
+	    aior_file_async_ok(req->file)) {
+		if (!(req->file->f_mode & FMODE_NOWAIT))
+			return false;
+		/* Without async buffered write support NOWAIT is -EINVAL. */
+		if ((kiocb->ki_flags & IOCB_WRITE) &&
+		    !(kiocb->ki_flags & IOCB_DIRECT) &&
+		    !aior_file_buf_wasync(req->file))
+			return false;
+		kiocb->ki_flags |= IOCB_NOWAIT;
+	} else {
+		kiocb->ki_flags &= ~IOCB_NOWAIT;
+	}
+	req->rw.iter_saved = req->rw.iter;
+	return true;
 }
 
-int aior_read(struct aior_req *req)
+/*
+ * After a nonblocking attempt: true if the request should try again
+ * without blocking the submitter (WAITQ or a worker), with any partial
+ * progress recorded.
+ */
+static bool aior_rw_would_block(struct aior_req *req, ssize_t ret,
+				unsigned int issue_flags)
+{
+	struct aior_rw *rw = &req->rw;
+
+	if (!(issue_flags & AIOR_ISSUE_NONBLOCK) ||
+	    (req->flags & AIOR_F_USER_NOWAIT) ||
+	    !aior_file_async_ok(req->file))
+		return false;
+	if (ret == -EAGAIN) {
+		rw->iter = rw->iter_saved;
+	} else if (ret > 0 && iov_iter_count(&rw->iter) &&
+		   S_ISREG(file_inode(req->file)->i_mode) &&
+		   !(rw->kiocb.ki_flags & IOCB_DIRECT)) {
+		/* A short buffered read: the rest was not cached. */
+		rw->bytes_done += ret;
+	} else {
+		return false;
+	}
+	aior_stat_inc(req->ctx, eagain);
+	return true;
+}
+
+static bool aior_can_waitq(struct aior_req *req)
+{
+	struct file *file = req->file;
+
+	return !READ_ONCE(aior_no_waitq) && aior_file_buf_rasync(file) &&
+	       S_ISREG(file_inode(file)->i_mode) &&
+	       !(req->rw.kiocb.ki_flags & IOCB_DIRECT);
+}
+
+
+/*
+ * The page-unlock callback, from folio_unlock() in any context, under the
+ * page waitqueue's lock: only match, dequeue and queue the retry.
+ */
+static int aior_waitq_wake(struct wait_queue_entry *wait, unsigned int mode,
+			   int sync, void *key)
+{
+	struct wait_page_queue *wpq =
+		container_of(wait, struct wait_page_queue, wait);
+	struct aior_req *req = wait->private;
+
+	if (!aior_wake_page_match(wpq, key))
+		return 0;
+	list_del_init(&wait->entry);
+	aior_stat_inc(req->ctx, waitq_retries);
+	aior_queue_retry(req);
+	return 1;
+}
+
+/*
+ * Read with IOCB_WAITQ until done, or until the page cache has queued our
+ * callback (-EIOCBQUEUED: from then on the request belongs to the callback
+ * and must not be touched). -EAGAIN means WAITQ cannot help: punt.
+ */
+static int aior_read_waitq(struct aior_req *req)
+{
+	struct aior_rw *rw = &req->rw;
+	struct kiocb *kiocb = &rw->kiocb;
+	ssize_t ret;
+
+	for (;;) {
+		rw->wpq.wait.func = aior_waitq_wake;
+		rw->wpq.wait.private = req;
+		rw->wpq.wait.flags = 0;
+		INIT_LIST_HEAD(&rw->wpq.wait.entry);
+		kiocb->ki_flags &= ~IOCB_NOWAIT;
+		kiocb->ki_flags |= IOCB_WAITQ;
+		aior_kiocb_set_waitq(kiocb, &rw->wpq);
+		rw->iter_saved = rw->iter;
+
+		ret = vfs_iocb_iter_read(req->file, kiocb, &rw->iter);
+		if (ret == -EIOCBQUEUED)
+			return ret;
+		kiocb->ki_flags &= ~IOCB_WAITQ;
+		if (ret == -EAGAIN) {
+			rw->iter = rw->iter_saved;
+			return ret;
+		}
+		if (ret > 0 && iov_iter_count(&rw->iter)) {
+			/* Partial: continue where it stopped. */
+			rw->bytes_done += ret;
+			continue;
+		}
+		return aior_rw_result(req, ret);
+	}
+}
+
+/* The WAITQ retry, on the retry workqueue. */
+void aior_waitq_retry_fn(struct work_struct *work)
+{
+	struct aior_req *req = container_of(work, struct aior_req, retry_work);
+	struct aior_worker_state st;
+	int ret;
+
+	if (!aior_worker_enter(req, &st)) {
+		aior_req_done(req, -ECANCELED);
+		return;
+	}
+	refcount_inc(&req->refs);
+	ret = aior_read_waitq(req);
+	aior_worker_leave(&st);
+
+	if (ret == -EIOCBQUEUED) {
+		/* Armed again; the callback owns the completion. */
+	} else if (ret == -EAGAIN) {
+		aior_punt(req);
+	} else {
+		aior_stat_inc(req->ctx, completed_waitq);
+		aior_req_done(req, ret);
+	}
+	aior_req_put(req);
+}
+
+int aior_read(struct aior_req *req, unsigned int issue_flags)
 {
 	struct aior_rw *rw = &req->rw;
 	ssize_t ret;
 
-	ret = aior_rw_init_kiocb(req, FMODE_READ);
+	ret = aior_rw_setup(req, FMODE_READ);
 	if (ret)
 		return ret;
-	if (!req->file->f_op->read_iter)
-		return -EINVAL;
-	ret = aior_rw_import(req, ITER_DEST);
-	if (ret)
-		return ret;
+	if (!aior_rw_begin(req, issue_flags))
+		return -EAGAIN;
 
 	ret = vfs_iocb_iter_read(req->file, &rw->kiocb, &rw->iter);
-	aior_rw_update_pos(req, ret);
-	return ret;
+	if (ret == -EIOCBQUEUED)
+		return ret;
+	if (!aior_rw_would_block(req, ret, issue_flags))
+		return aior_rw_result(req, ret);
+
+	if (aior_can_waitq(req))
+		return aior_read_waitq(req);
+	return -EAGAIN;
 }
 
-int aior_write(struct aior_req *req)
+int aior_write(struct aior_req *req, unsigned int issue_flags)
 {
 	struct aior_rw *rw = &req->rw;
-	struct file *file = req->file;
+	struct kiocb *kiocb = &rw->kiocb;
 	ssize_t ret;
 
-	ret = aior_rw_init_kiocb(req, FMODE_WRITE);
+	ret = aior_rw_setup(req, FMODE_WRITE);
 	if (ret)
 		return ret;
-	if (!file->f_op->write_iter)
-		return -EINVAL;
-	ret = aior_rw_import(req, ITER_SOURCE);
-	if (ret)
-		return ret;
+	if (!aior_rw_begin(req, issue_flags))
+		return -EAGAIN;
 
-	rw->kiocb.ki_flags |= IOCB_WRITE;
-	aior_file_start_write(file);
-	ret = vfs_iocb_iter_write(file, &rw->kiocb, &rw->iter);
-	aior_file_end_write(file);
-	aior_rw_update_pos(req, ret);
-	return ret;
+	/* In a worker, enforce the submitter's RLIMIT_FSIZE. */
+	if ((issue_flags & AIOR_ISSUE_WORKER) &&
+	    rw->fsize_limit != RLIM_INFINITY &&
+	    S_ISREG(file_inode(req->file)->i_mode) &&
+	    !(kiocb->ki_flags & IOCB_APPEND)) {
+		if (kiocb->ki_pos >= rw->fsize_limit)
+			return -EFBIG;
+		iov_iter_truncate(&rw->iter, rw->fsize_limit - kiocb->ki_pos);
+	}
+
+	aior_kiocb_start_write(kiocb);
+	ret = vfs_iocb_iter_write(req->file, kiocb, &rw->iter);
+	if (ret == -EIOCBQUEUED)
+		return ret;
+	aior_kiocb_end_write_sync(kiocb);
+
+	/* Some filesystems refuse NOWAIT buffered writes outright. */
+	if (ret == -EOPNOTSUPP && (kiocb->ki_flags & IOCB_NOWAIT) &&
+	    !(req->flags & AIOR_F_USER_NOWAIT))
+		ret = -EAGAIN;
+	if (ret == -EAGAIN && aior_rw_would_block(req, ret, issue_flags))
+		return -EAGAIN;
+	return aior_rw_result(req, ret);
 }
 
 int aior_fsync_prep(struct aior_req *req, const struct aioring_sqe *sqe)
@@ -168,11 +404,15 @@ int aior_fsync_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 	return 0;
 }
 
-int aior_fsync(struct aior_req *req)
+int aior_fsync(struct aior_req *req, unsigned int issue_flags)
 {
 	struct aior_fsync *sync = &req->fsync;
 	loff_t end = sync->len ? sync->off + sync->len - 1 : LLONG_MAX;
 
+	/* fsync always may block: a worker does it. */
+	if ((issue_flags & AIOR_ISSUE_NONBLOCK) &&
+	    aior_file_async_ok(req->file))
+		return -EAGAIN;
 	return vfs_fsync_range(req->file, sync->off, end,
 			       sync->flags & AIORING_FSYNC_DATASYNC);
 }

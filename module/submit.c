@@ -9,6 +9,10 @@
  * allocated before its SQE is consumed: when memory is short, the SQE stays
  * in the ring and ENTER returns what it managed, or -EAGAIN. Every consumed
  * SQE produces exactly one CQE, including SQEs that fail validation.
+ *
+ * Requests hold at most cq_entries slots in the kernel: past that, ENTER
+ * returns what it consumed, or -EBUSY, until completions are reaped. That
+ * bounds the memory one ring can pin, including parked completions.
  */
 #include <linux/file.h>
 #include <linux/sched.h>
@@ -16,7 +20,9 @@
 
 #include "cq.h"
 #include "opdef.h"
+#include "rw.h"
 #include "submit.h"
+#include "worker.h"
 
 static struct aior_req *aior_req_alloc(struct aior_ctx *ctx)
 {
@@ -27,16 +33,22 @@ static struct aior_req *aior_req_alloc(struct aior_ctx *ctx)
 		return NULL;
 	req->ctx = ctx;
 	req->file = NULL;
+	req->creds = NULL;
+	req->def = NULL;
 	req->user_data = 0;
 	req->res = 0;
 	req->opcode = 0;
+	req->flags = 0;
 	INIT_LIST_HEAD(&req->list);
+	INIT_LIST_HEAD(&req->hash_node);
+	refcount_set(&req->refs, 1);
+	aior_req_init_work(req, aior_waitq_retry_fn);
+	atomic_inc(&ctx->inflight);
 	aior_ctx_get(ctx);
 	return req;
 }
 
-static int aior_req_prep(struct aior_req *req, const struct aioring_sqe *sqe,
-			 const struct aior_op_def **defp)
+static int aior_req_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 {
 	const struct aior_op_def *def;
 
@@ -56,34 +68,53 @@ static int aior_req_prep(struct aior_req *req, const struct aioring_sqe *sqe,
 		if (!req->file)
 			return -EBADF;
 	}
-	*defp = def;
+	if ((sqe->flags & AIORING_SQE_ASYNC) ||
+	    (req->ctx->flags & AIORING_SETUP_SQWQ))
+		req->flags |= AIOR_F_FORCE_ASYNC;
+	/* Workers act with the submitter's identity as of now. */
+	req->creds = get_current_cred();
+	req->def = def;
 	return def->prep(req, sqe);
 }
 
-/* Run one request that passed prep; completes it unless it went async. */
-static void aior_req_issue(struct aior_req *req, const struct aior_op_def *def)
+/*
+ * Run one request that passed prep, without blocking on regular files and
+ * block devices; it completes here, or later from wherever it went.
+ */
+static void aior_req_issue(struct aior_req *req)
 {
-	int ret = def->issue(req);
+	bool async_ok = req->file && aior_file_async_ok(req->file);
+	int ret;
 
-	if (ret == -EIOCBQUEUED)
+	if ((req->flags & AIOR_F_FORCE_ASYNC) && async_ok) {
+		aior_punt(req);
 		return;
-	if (def->cleanup)
-		def->cleanup(req);
-	aior_req_complete(req, ret);
+	}
+	refcount_inc(&req->refs);
+	ret = req->def->issue(req, AIOR_ISSUE_NONBLOCK);
+	if (ret == -EIOCBQUEUED) {
+		/* Someone else completes it; it may be gone after our put. */
+	} else if (ret == -EAGAIN && async_ok &&
+		   !(req->flags & AIOR_F_USER_NOWAIT)) {
+		aior_punt(req);
+	} else {
+		aior_stat_inc(req->ctx, completed_inline);
+		aior_req_done(req, ret);
+	}
+	aior_req_put(req);
 }
 
 static void aior_submit_one(struct aior_req *req, const struct aioring_sqe *sqe)
 {
-	const struct aior_op_def *def = NULL;
 	int ret;
 
 	req->user_data = sqe->user_data;
-	ret = aior_req_prep(req, sqe, &def);
+	ret = aior_req_prep(req, sqe);
 	if (ret) {
 		aior_req_complete(req, ret);
 		return;
 	}
-	aior_req_issue(req, def);
+	aior_req_issue(req);
 }
 
 /*
@@ -118,6 +149,14 @@ static int aior_submit_sqes(struct aior_ctx *ctx, u32 nr)
 		struct aior_req *req;
 		u32 idx;
 
+		/*
+		 * Bound the requests a ring holds in the kernel (in flight or
+		 * parked) by its CQ size, like fs/aio.c's nr_events.
+		 */
+		if (atomic_read(&ctx->inflight) >= ctx->cq_entries) {
+			ret = -EBUSY;
+			break;
+		}
 		req = aior_req_alloc(ctx);
 		if (!req) {
 			ret = -EAGAIN;
@@ -140,6 +179,7 @@ static int aior_submit_sqes(struct aior_ctx *ctx, u32 nr)
 		cond_resched();
 	}
 
+	atomic64_add(done, &ctx->stats.submitted);
 	ctx->cached_sq_head = head;
 	/*
 	 * The SQEs are copied: let userspace reuse their slots. Pairs with the

@@ -111,8 +111,8 @@ int main(void)
 	p.resv[0] = 1;
 	expect_init_err(8, &p, EINVAL, "resv[0] set");
 	memset(&p, 0, sizeof(p));
-	p.max_workers = 1;
-	expect_init_err(8, &p, EINVAL, "max_workers set");
+	p.sq_thread_idle = 1;
+	expect_init_err(8, &p, EINVAL, "sq_thread_idle set");
 
 	/* Many cycles, no fd or mapping left behind */
 	fd_before = lowest_free_fd();

@@ -83,10 +83,11 @@ enum {
 };
 
 /*
- * sqe->flags. None is supported yet; any bit set completes with -EINVAL.
- * Bits will keep io_uring's IOSQE_* numbers when they are added.
+ * sqe->flags, with io_uring's IOSQE_* numbers. Any other bit completes with
+ * -EINVAL.
  */
-#define AIORING_SQE_FLAGS_SUPPORTED	0U
+#define AIORING_SQE_ASYNC	(1U << 4)	/* IOSQE_ASYNC: go to a worker at once */
+#define AIORING_SQE_FLAGS_SUPPORTED	AIORING_SQE_ASYNC
 
 /* sqe->fsync_flags, as IORING_FSYNC_DATASYNC */
 #define AIORING_FSYNC_DATASYNC	(1U << 0)
@@ -149,8 +150,22 @@ struct aioring_cqring_offsets {
 	__u64	resv2;
 };
 
-/* Setup flags (params.flags). None is defined yet; any bit is -EINVAL. */
-#define AIORING_SETUP_FLAGS_SUPPORTED	0U
+/*
+ * Setup flags (params.flags); other bits get -EINVAL.
+ *
+ * Without a mode flag the ring submits inline: ENTER issues each request
+ * with IOCB_NOWAIT and, when that would block, hands it on without
+ * blocking the submitter: buffered reads wait for their pages with
+ * IOCB_WAITQ callbacks, O_DIRECT completes from the block layer, and
+ * everything else goes to the ring's bounded worker pool.
+ *
+ * AIORING_SETUP_SQWQ: ENTER validates the SQEs and hands every request to
+ * the worker pool (thread offload). params.max_workers sets the pool's
+ * concurrency, default min(sq_entries, 2 * online CPUs), capped by the
+ * module's max_workers parameter.
+ */
+#define AIORING_SETUP_SQWQ		(1U << 16)
+#define AIORING_SETUP_FLAGS_SUPPORTED	AIORING_SETUP_SQWQ
 
 /* Size limits. Larger requests get -EINVAL. */
 #define AIORING_MAX_ENTRIES	16384
@@ -161,6 +176,26 @@ struct aioring_cqring_offsets {
 #define AIORING_FEAT_SUBMIT_STABLE	(1U << 2) /* as IORING_FEAT_SUBMIT_STABLE */
 #define AIORING_FEAT_RW_CUR_POS		(1U << 3) /* as IORING_FEAT_RW_CUR_POS */
 #define AIORING_FEAT_MM_OWNED		(1U << 16) /* ring bound to its mm */
+#define AIORING_FEAT_NONBLOCK		(1U << 17) /* inline mode never blocks on regular files */
+#define AIORING_FEAT_WAITQ		(1U << 18) /* IOCB_WAITQ buffered reads are available */
+#define AIORING_FEAT_STATS		(1U << 19) /* AIORING_IOC_STATS */
+
+/*
+ * Per-ring counters, read with AIORING_IOC_STATS (also shown in
+ * /proc/<pid>/fdinfo/<ring fd>). They only ever grow.
+ */
+struct aioring_stats {
+	__u64	submitted;		/* SQEs consumed */
+	__u64	completed_inline;	/* finished within ENTER, without blocking */
+	__u64	completed_waitq;	/* buffered reads finished by IOCB_WAITQ retries */
+	__u64	waitq_retries;		/* page-unlock callbacks that re-drove a read */
+	__u64	punted;			/* requests handed to the worker pool */
+	__u64	eagain;			/* IOCB_NOWAIT attempts that would have blocked */
+	__u64	completed_async;	/* completions via ki_complete (O_DIRECT) */
+	__u64	cq_overflow;		/* completions that had to wait for CQ space */
+	__u64	sq_thread_wakeups;	/* reserved for the SQ thread */
+	__u64	resv[7];
+};
 
 /*
  * Argument of AIORING_IOC_SETUP. "in" fields are read, "out" fields are
@@ -170,8 +205,10 @@ struct aioring_cqring_offsets {
  * cq_entries (in/out): 0 means 2 * sq_entries; otherwise at least
  *	sq_entries and at most AIORING_MAX_CQ_ENTRIES, rounded up to a power
  *	of two.
- * sq_thread_cpu, sq_thread_idle, max_workers: submitter settings, valid
- *	only with the setup flag that uses them; zero otherwise.
+ * max_workers (in/out): concurrency of the ring's worker pool; 0 means
+ *	min(sq_entries, 2 * online CPUs). The module's max_workers parameter
+ *	caps it. The value in force is written back.
+ * sq_thread_cpu, sq_thread_idle: reserved for the SQ thread; zero.
  */
 struct aioring_params {
 	__u32	sq_entries;
@@ -217,6 +254,7 @@ struct aioring_enter_args {
 #define AIORING_IOC_MAGIC	0xA9
 #define AIORING_IOC_SETUP	_IOWR(AIORING_IOC_MAGIC, 1, struct aioring_params)
 #define AIORING_IOC_ENTER	_IOW(AIORING_IOC_MAGIC, 2, struct aioring_enter_args)
+#define AIORING_IOC_STATS	_IOR(AIORING_IOC_MAGIC, 3, struct aioring_stats)
 
 #ifdef __cplusplus
 }
