@@ -147,6 +147,25 @@ int aioring_wait_cqe_timeout(struct aioring *ring,
 			     struct aioring_cqe **cqe_ptr,
 			     const struct __kernel_timespec *ts);
 
+/**
+ * aioring_register_files - register @nr fds (-1: empty slot) for
+ *	AIORING_SQE_FIXED_FILE; needed by SQ thread rings
+ */
+int aioring_register_files(struct aioring *ring, const int *fds, unsigned nr);
+/** aioring_register_files_update - replace @nr slots from @offset */
+int aioring_register_files_update(struct aioring *ring, unsigned offset,
+				  const int *fds, unsigned nr);
+int aioring_unregister_files(struct aioring *ring);
+/**
+ * aioring_register_buffers - pin @nr buffers for READ_FIXED/WRITE_FIXED;
+ *	charged to RLIMIT_MEMLOCK
+ */
+int aioring_register_buffers(struct aioring *ring, const struct iovec *iovecs,
+			     unsigned nr);
+int aioring_unregister_buffers(struct aioring *ring);
+/** aioring_get_stats - read the ring's counters */
+int aioring_get_stats(struct aioring *ring, struct aioring_stats *stats);
+
 /* How many SQEs are prepared but not yet submitted */
 static inline unsigned aioring_sq_ready(const struct aioring *ring)
 {
@@ -254,6 +273,23 @@ static inline void aioring_prep_writev(struct aioring_sqe *sqe, int fd,
 				       unsigned nr_vecs, uint64_t offset)
 {
 	aioring_prep_rw(AIORING_OP_WRITEV, sqe, fd, iovecs, nr_vecs, offset);
+}
+
+/* READ/WRITE into/from registered buffer @buf_index */
+static inline void aioring_prep_read_fixed(struct aioring_sqe *sqe, int fd,
+					   void *buf, unsigned nbytes,
+					   uint64_t offset, int buf_index)
+{
+	aioring_prep_rw(AIORING_OP_READ_FIXED, sqe, fd, buf, nbytes, offset);
+	sqe->buf_index = (uint16_t)buf_index;
+}
+
+static inline void aioring_prep_write_fixed(struct aioring_sqe *sqe, int fd,
+					    const void *buf, unsigned nbytes,
+					    uint64_t offset, int buf_index)
+{
+	aioring_prep_rw(AIORING_OP_WRITE_FIXED, sqe, fd, buf, nbytes, offset);
+	sqe->buf_index = (uint16_t)buf_index;
 }
 
 /* @fsync_flags: 0 or AIORING_FSYNC_DATASYNC; syncs the whole file */

@@ -66,13 +66,38 @@ static unsigned aioring_flush_sq(struct aioring *ring)
 	return tail - aioring_smp_load_acquire(sq->khead);
 }
 
+/*
+ * With an SQ thread, publishing the tail is the submission; the thread only
+ * needs an ioctl when it has gone to sleep.
+ */
+static int aioring_sq_thread_needs_wakeup(struct aioring *ring)
+{
+	/*
+	 * Order the tail store in aioring_flush_sq() before reading the
+	 * flags; pairs with the smp_mb() in the module's SQ thread between
+	 * setting AIORING_SQ_NEED_WAKEUP and re-reading the tail.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return !!(AIORING_READ_ONCE(*ring->sq.kflags) & AIORING_SQ_NEED_WAKEUP);
+}
+
 static int __aioring_submit(struct aioring *ring, unsigned wait_nr)
 {
 	unsigned submitted = aioring_flush_sq(ring);
 	unsigned flags = 0;
+	int ret;
 
 	if (wait_nr)
 		flags |= AIORING_ENTER_GETEVENTS;
+	if (ring->flags & AIORING_SETUP_SQTHREAD) {
+		if (aioring_sq_thread_needs_wakeup(ring))
+			flags |= AIORING_ENTER_SQ_WAKEUP;
+		if (!flags)
+			return (int)submitted;
+		ret = aioring_enter(ring->ring_fd, 0, wait_nr, flags, NULL,
+				    NULL, 0);
+		return ret < 0 ? ret : (int)submitted;
+	}
 	if (!submitted && !wait_nr)
 		return 0;
 	return aioring_enter(ring->ring_fd, submitted, wait_nr, flags,
@@ -94,6 +119,7 @@ int __aioring_get_cqe(struct aioring *ring, struct aioring_cqe **cqe_ptr,
 		      const unsigned long long *timeout_ns)
 {
 	struct aioring_cq *cq = &ring->cq;
+	unsigned flags;
 	int entered = 0;
 	int ret;
 
@@ -111,9 +137,14 @@ int __aioring_get_cqe(struct aioring *ring, struct aioring_cqe **cqe_ptr,
 		    (entered || !aioring_cq_has_overflow(ring)))
 			return -EAGAIN;
 
-		ret = aioring_enter(ring->ring_fd, submit, wait_nr,
-				    AIORING_ENTER_GETEVENTS, timeout_ns,
-				    NULL, 0);
+		flags = AIORING_ENTER_GETEVENTS;
+		if (ring->flags & AIORING_SETUP_SQTHREAD) {
+			if (submit && aioring_sq_thread_needs_wakeup(ring))
+				flags |= AIORING_ENTER_SQ_WAKEUP;
+			submit = 0;
+		}
+		ret = aioring_enter(ring->ring_fd, submit, wait_nr, flags,
+				    timeout_ns, NULL, 0);
 		entered = 1;
 		if (ret == -EBUSY && submit) {
 			/* Completions wait in the module: reap before submitting. */
@@ -147,4 +178,61 @@ int aioring_wait_cqe_timeout(struct aioring *ring,
 	     (unsigned long long)ts->tv_nsec;
 	submit = aioring_flush_sq(ring);
 	return __aioring_get_cqe(ring, cqe_ptr, submit, 1, &ns);
+}
+
+static int aioring_register(struct aioring *ring, unsigned opcode,
+			    const void *arg, unsigned nr, unsigned offset)
+{
+	struct aioring_register_args args;
+	int saved = errno, ret;
+
+	memset(&args, 0, sizeof(args));
+	args.opcode = opcode;
+	args.nr = nr;
+	args.arg = (uint64_t)(uintptr_t)arg;
+	args.offset = offset;
+	ret = ioctl(ring->ring_fd, AIORING_IOC_REGISTER, &args);
+	if (ret < 0)
+		ret = -errno;
+	errno = saved;
+	return ret;
+}
+
+int aioring_register_files(struct aioring *ring, const int *fds, unsigned nr)
+{
+	return aioring_register(ring, AIORING_REGISTER_FILES, fds, nr, 0);
+}
+
+int aioring_register_files_update(struct aioring *ring, unsigned offset,
+				  const int *fds, unsigned nr)
+{
+	return aioring_register(ring, AIORING_REGISTER_FILES_UPDATE, fds, nr,
+				offset);
+}
+
+int aioring_unregister_files(struct aioring *ring)
+{
+	return aioring_register(ring, AIORING_UNREGISTER_FILES, NULL, 0, 0);
+}
+
+int aioring_register_buffers(struct aioring *ring, const struct iovec *iovecs,
+			     unsigned nr)
+{
+	return aioring_register(ring, AIORING_REGISTER_BUFFERS, iovecs, nr, 0);
+}
+
+int aioring_unregister_buffers(struct aioring *ring)
+{
+	return aioring_register(ring, AIORING_UNREGISTER_BUFFERS, NULL, 0, 0);
+}
+
+int aioring_get_stats(struct aioring *ring, struct aioring_stats *stats)
+{
+	int saved = errno, ret;
+
+	ret = ioctl(ring->ring_fd, AIORING_IOC_STATS, stats);
+	if (ret < 0)
+		ret = -errno;
+	errno = saved;
+	return ret;
 }

@@ -19,6 +19,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/blkdev.h>
 #include <linux/uio.h>
 
 #if LINUX_VERSION_CODE < KERNEL_VERSION(5, 10, 0)
@@ -167,5 +168,20 @@ static inline bool aior_wake_page_match(struct wait_page_queue *wpq,
 	return false;
 }
 #endif
+
+/*
+ * Poll a HIPRI kiocb's file once: ->iopoll took (kiocb, bool spin) before
+ * 5.16 and (kiocb, batch, flags) since.
+ */
+static inline int aior_file_iopoll(struct kiocb *kiocb, bool spin)
+{
+	struct file *file = kiocb->ki_filp;
+
+#ifdef AIOR_HAVE_IOPOLL_COMP_BATCH
+	return file->f_op->iopoll(kiocb, NULL, spin ? 0 : BLK_POLL_ONESHOT);
+#else
+	return file->f_op->iopoll(kiocb, spin);
+#endif
+}
 
 #endif /* AIOR_COMPAT_H */

@@ -6,6 +6,7 @@
 #ifndef AIOR_CORE_H
 #define AIOR_CORE_H
 
+#include <linux/bvec.h>
 #include <linux/cache.h>
 #include <linux/completion.h>
 #include <linux/cred.h>
@@ -56,6 +57,29 @@ struct aior_stats {
 	atomic64_t	eagain;
 	atomic64_t	completed_async;
 	atomic64_t	cq_overflow;
+	atomic64_t	sq_thread_wakeups;
+	atomic64_t	iopoll_reaped;
+	atomic64_t	enter_calls;
+};
+
+/* A registered buffer: its pinned pages as a bio_vec array. */
+struct aior_buf {
+	u64			ubuf;		/* user address it was registered at */
+	u64			len;
+	unsigned int		nr_bvecs;
+	struct bio_vec		*bvec;
+};
+
+/*
+ * The registered buffers, as one refcounted table: requests using a buffer
+ * hold the table, so unregistering never pulls pages from under I/O.
+ */
+struct aior_buf_table {
+	refcount_t		refs;
+	unsigned int		nr;
+	unsigned long		acct_pages;	/* charged to user->locked_vm */
+	struct user_struct	*user;
+	struct aior_buf		bufs[];
 };
 
 #define aior_stat_inc(ctx, field)	atomic64_inc(&(ctx)->stats.field)
@@ -121,6 +145,23 @@ struct aior_ctx {
 	/* Requests consumed but not completed; bounded by cq_entries. */
 	atomic_t		inflight;
 
+	/* Registered resources; protected by uring_lock. */
+	struct file		**files;
+	u32			nr_files;
+	struct aior_buf_table	*bufs;
+
+	/*
+	 * IOPOLL: requests whose completion is found by polling their file;
+	 * protected by uring_lock.
+	 */
+	struct list_head	iopoll_list;
+
+	/* SQ thread */
+	struct task_struct	*sq_thread;
+	wait_queue_head_t	sq_wait;
+	unsigned long		sq_idle;	/* jiffies */
+	const struct cred	*sq_creds;
+
 	struct aior_stats	stats;
 
 	/* Tasks waiting in ENTER for CQEs. */
@@ -140,6 +181,7 @@ struct aior_rw {
 	u64			addr;
 	u32			len;
 	u32			rw_flags;
+	u16			buf_index;	/* READ_FIXED/WRITE_FIXED */
 	loff_t			pos;
 	bool			cur_pos;	/* sqe->off == -1 */
 	struct iov_iter		iter;
@@ -163,6 +205,7 @@ enum {
 	AIOR_F_USER_NOWAIT	= 1 << 0,	/* RWF_NOWAIT: -EAGAIN is the result */
 	AIOR_F_FORCE_ASYNC	= 1 << 1,	/* SQWQ mode or AIORING_SQE_ASYNC */
 	AIOR_F_WAITQ		= 1 << 2,	/* completed through a WAITQ retry */
+	AIOR_F_IOPOLL		= 1 << 3,	/* on ctx->iopoll_list */
 };
 
 /* How a request is being issued: the issue() flags. */
@@ -193,6 +236,12 @@ struct aior_req {
 	struct list_head	list;
 	/* On a hash bucket's list while a serialised write waits. */
 	struct list_head	hash_node;
+	/* Registered buffer table this request's I/O uses, or NULL. */
+	struct aior_buf_table	*buf_tbl;
+	/* IOPOLL: on ctx->iopoll_list; done/result set by ->ki_complete. */
+	struct list_head	iopoll_node;
+	int			iopoll_done;
+	long			iopoll_res;
 	/* Worker pool item, and WAITQ retry item; initialised once. */
 	struct work_struct	work;
 	struct work_struct	retry_work;

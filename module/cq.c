@@ -22,11 +22,12 @@
 
 #include "cq.h"
 #include "opdef.h"
+#include "rsrc.h"
 
 struct kmem_cache *aior_req_cachep;
 
 /* Number of CQEs userspace has not consumed yet. */
-static u32 aior_cq_ready(struct aior_ctx *ctx)
+u32 aior_cq_ready(struct aior_ctx *ctx)
 {
 	/* Pairs with the store-release of the CQ head in aioring_cq_advance(). */
 	return READ_ONCE(ctx->cached_cq_tail) -
@@ -78,9 +79,18 @@ static void aior_req_free(struct aior_req *req)
 		fput(req->file);
 	if (req->creds)
 		put_cred(req->creds);
+	if (req->buf_tbl)
+		aior_buf_table_put(req->buf_tbl);
 	kmem_cache_free(aior_req_cachep, req);
 	atomic_dec(&ctx->inflight);
 	aior_ctx_put(ctx);
+}
+
+void aior_sq_flags_update(struct aior_ctx *ctx, u32 flag, bool on)
+{
+	spin_lock_irq(&ctx->completion_lock);
+	aior_set_sq_flag(ctx, flag, on);
+	spin_unlock_irq(&ctx->completion_lock);
 }
 
 void aior_req_put(struct aior_req *req)

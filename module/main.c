@@ -31,7 +31,10 @@
 #include "cq.h"
 #include "opdef.h"
 #include "ring.h"
+#include "iopoll.h"
+#include "rsrc.h"
 #include "rw.h"
+#include "sqthread.h"
 #include "submit.h"
 #include "worker.h"
 
@@ -83,6 +86,7 @@ static void aior_check_abi(void)
 	BUILD_BUG_ON(offsetof(struct aioring_params, cq_off) != 88);
 	BUILD_BUG_ON(sizeof(sigset_t) != 8);
 	BUILD_BUG_ON(sizeof(struct aioring_stats) != 128);
+	BUILD_BUG_ON(sizeof(struct aioring_register_args) != 40);
 }
 
 static bool aior_may_open(void)
@@ -116,6 +120,7 @@ static int aior_open(struct inode *inode, struct file *file)
 	mutex_init(&ctx->uring_lock);
 	spin_lock_init(&ctx->completion_lock);
 	INIT_LIST_HEAD(&ctx->overflow_list);
+	INIT_LIST_HEAD(&ctx->iopoll_list);
 	init_waitqueue_head(&ctx->cq_wait);
 	refcount_set(&ctx->refs, 1);
 	atomic_set(&ctx->inflight, 0);
@@ -134,11 +139,15 @@ static int aior_release(struct inode *inode, struct file *file)
 {
 	struct aior_ctx *ctx = file->private_data;
 
+	/* No new submissions, and nothing left that only polling completes. */
+	aior_sq_thread_stop(ctx);
+	aior_iopoll_drain(ctx);
 	/* Parked CQEs have no reader any more; later ones are dropped too. */
 	aior_cq_overflow_drop_all(ctx);
 	/* Drop the file's reference and wait for requests still running. */
 	aior_ctx_put(ctx);
 	wait_for_completion(&ctx->ref_done);
+	aior_rsrc_free(ctx);
 
 	aior_ring_free(ctx);
 	put_cred(ctx->creds);
@@ -174,6 +183,7 @@ static long aior_setup(struct aior_ctx *ctx, void __user *uarg)
 	 * in aior_enter() and aior_ring_mmap().
 	 */
 	smp_store_release(&ctx->setup_done, true);
+	aior_sq_thread_start(ctx);
 out_unlock:
 	mutex_unlock(&ctx->uring_lock);
 	return ret;
@@ -190,6 +200,9 @@ static void aior_stats_read(struct aior_ctx *ctx, struct aioring_stats *st)
 	st->eagain = atomic64_read(&ctx->stats.eagain);
 	st->completed_async = atomic64_read(&ctx->stats.completed_async);
 	st->cq_overflow = atomic64_read(&ctx->stats.cq_overflow);
+	st->sq_thread_wakeups = atomic64_read(&ctx->stats.sq_thread_wakeups);
+	st->iopoll_reaped = atomic64_read(&ctx->stats.iopoll_reaped);
+	st->enter_calls = atomic64_read(&ctx->stats.enter_calls);
 }
 
 static long aior_get_stats(struct aior_ctx *ctx, void __user *uarg)
@@ -217,10 +230,12 @@ static void aior_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "Submitted:\t%llu\nCompletedInline:\t%llu\n"
 		   "CompletedWaitq:\t%llu\nWaitqRetries:\t%llu\n"
 		   "Punted:\t%llu\nEagain:\t%llu\nCompletedAsync:\t%llu\n"
-		   "CqOverflow:\t%llu\n",
+		   "CqOverflow:\t%llu\nSqThreadWakeups:\t%llu\n"
+		   "IopollReaped:\t%llu\nEnterCalls:\t%llu\n",
 		   st.submitted, st.completed_inline, st.completed_waitq,
 		   st.waitq_retries, st.punted, st.eagain, st.completed_async,
-		   st.cq_overflow);
+		   st.cq_overflow, st.sq_thread_wakeups, st.iopoll_reaped,
+		   st.enter_calls);
 }
 
 static long aior_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -229,7 +244,7 @@ static long aior_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	void __user *argp = (void __user *)arg;
 
 	if (cmd != AIORING_IOC_SETUP && cmd != AIORING_IOC_ENTER &&
-	    cmd != AIORING_IOC_STATS)
+	    cmd != AIORING_IOC_STATS && cmd != AIORING_IOC_REGISTER)
 		return -ENOTTY;
 	/*
 	 * The ring, and every buffer address in its SQEs, belongs to the mm
@@ -247,6 +262,8 @@ static long aior_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return aior_enter(ctx, argp);
 	case AIORING_IOC_STATS:
 		return aior_get_stats(ctx, argp);
+	case AIORING_IOC_REGISTER:
+		return aior_register(ctx, argp);
 	}
 	return -ENOTTY;
 }
@@ -266,6 +283,12 @@ static const struct file_operations aior_fops = {
 	.llseek		= noop_llseek,
 	.show_fdinfo	= aior_show_fdinfo,
 };
+
+/* Is @file a ring? Rings may not be registered in rings. */
+bool aior_is_ring_file(struct file *file)
+{
+	return file->f_op == &aior_fops;
+}
 
 static struct miscdevice aior_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,

@@ -36,6 +36,21 @@ static const struct aior_op_def aior_op_defs[AIORING_OP_LAST] = {
 		.prep		= aior_fsync_prep,
 		.issue		= aior_fsync,
 	},
+	[AIORING_OP_READ_FIXED] = {
+		.name		= "READ_FIXED",
+		.needs_file	= 1,
+		.prep		= aior_rw_prep,
+		.issue		= aior_read,
+		.cleanup	= aior_rw_cleanup,
+	},
+	[AIORING_OP_WRITE_FIXED] = {
+		.name		= "WRITE_FIXED",
+		.needs_file	= 1,
+		.hash_reg_file	= 1,
+		.prep		= aior_rw_prep,
+		.issue		= aior_write,
+		.cleanup	= aior_rw_cleanup,
+	},
 	[AIORING_OP_READ] = {
 		.name		= "READ",
 		.needs_file	= 1,

@@ -32,6 +32,8 @@ have FOP_BUFFER_WASYNC	fs.h	'define FOP_BUFFER_WASYNC'
 have FMODE_BUF_WASYNC	fs.h	'define FMODE_BUF_WASYNC'
 have IOCB_WAITQ		fs.h	'define IOCB_WAITQ'
 have ITER_DEST		uio.h	'define ITER_DEST'
+# 5.16 gave ->iopoll a completion batch and flags instead of 'bool spin'.
+have IOPOLL_COMP_BATCH	fs.h	'int \(\*iopoll\)\(struct kiocb \*kiocb, struct io_comp_batch'
 # The series that moved freeze protection into vfs_iocb_iter_write() (v6.8,
 # backported to 6.6.y) also added __sb_write_started(). The move changed
 # behaviour behind an unchanged prototype; this helper is its visible mark.

@@ -18,6 +18,7 @@
 
 #include "ring.h"
 #include "rw.h"
+#include "sqthread.h"
 #include "worker.h"
 
 /*
@@ -25,7 +26,7 @@
  * same counter io_uring and perf use, so that one user cannot pin more than
  * the admin allows by opening many rings or many processes.
  */
-static int aior_account_mem(struct user_struct *user, unsigned long nr_pages)
+int aior_account_mem(struct user_struct *user, unsigned long nr_pages)
 {
 	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
 	unsigned long cur, new;
@@ -39,8 +40,7 @@ static int aior_account_mem(struct user_struct *user, unsigned long nr_pages)
 	return 0;
 }
 
-static void aior_unaccount_mem(struct user_struct *user,
-			       unsigned long nr_pages)
+void aior_unaccount_mem(struct user_struct *user, unsigned long nr_pages)
 {
 	atomic_long_sub(nr_pages, &user->locked_vm);
 }
@@ -54,8 +54,16 @@ static int aior_check_params(struct aioring_params *p)
 	for (i = 0; i < ARRAY_SIZE(p->resv); i++)
 		if (p->resv[i])
 			return -EINVAL;
-	/* Reserved for the SQ thread. */
-	if (p->sq_thread_cpu || p->sq_thread_idle)
+	if (p->sq_thread_cpu && !(p->flags & AIORING_SETUP_SQ_AFF))
+		return -EINVAL;
+	if (p->sq_thread_idle && !(p->flags & AIORING_SETUP_SQTHREAD))
+		return -EINVAL;
+	if ((p->flags & AIORING_SETUP_SQ_AFF) &&
+	    !(p->flags & AIORING_SETUP_SQTHREAD))
+		return -EINVAL;
+	/* Both say who submits; and polled requests never go to workers. */
+	if ((p->flags & AIORING_SETUP_SQWQ) &&
+	    (p->flags & (AIORING_SETUP_SQTHREAD | AIORING_SETUP_IOPOLL)))
 		return -EINVAL;
 	if (!p->sq_entries || p->sq_entries > AIORING_MAX_ENTRIES)
 		return -EINVAL;
@@ -140,6 +148,11 @@ int aior_ring_setup(struct aior_ctx *ctx, struct aioring_params *p)
 	ret = aior_wq_setup(ctx, &p->max_workers);
 	if (ret)
 		goto err_free;
+	if (p->flags & AIORING_SETUP_SQTHREAD) {
+		ret = aior_sq_thread_create(ctx, p);
+		if (ret)
+			goto err_free;
+	}
 
 	ctx->sq_ring->ring_mask = sq_entries - 1;
 	ctx->sq_ring->ring_entries = sq_entries;
@@ -150,7 +163,8 @@ int aior_ring_setup(struct aior_ctx *ctx, struct aioring_params *p)
 	p->cq_entries = cq_entries;
 	p->features = AIORING_FEAT_NODROP | AIORING_FEAT_SUBMIT_STABLE |
 		      AIORING_FEAT_RW_CUR_POS | AIORING_FEAT_MM_OWNED |
-		      AIORING_FEAT_NONBLOCK | AIORING_FEAT_STATS;
+		      AIORING_FEAT_NONBLOCK | AIORING_FEAT_STATS |
+		      AIORING_FEAT_REGISTER;
 	if (AIOR_HAVE_WAITQ_READS && !READ_ONCE(aior_no_waitq))
 		p->features |= AIORING_FEAT_WAITQ;
 	aior_fill_offsets(ctx, p);
@@ -164,6 +178,7 @@ err_free:
 /* Frees what aior_ring_setup() allocated; safe on a partial setup. */
 void aior_ring_free(struct aior_ctx *ctx)
 {
+	aior_sq_thread_stop(ctx);
 	aior_wq_destroy(ctx);
 	vfree(ctx->cq_ring);
 	vfree(ctx->sqes);

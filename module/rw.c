@@ -30,6 +30,7 @@
 #include <linux/uio.h>
 
 #include "cq.h"
+#include "rsrc.h"
 #include "rw.h"
 #include "worker.h"
 
@@ -42,7 +43,8 @@ bool aior_no_waitq;
 
 int aior_nop_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 {
-	if (sqe->addr || sqe->len || sqe->off || sqe->rw_flags)
+	if (sqe->addr || sqe->len || sqe->off || sqe->rw_flags ||
+	    sqe->buf_index)
 		return -EINVAL;
 	return 0;
 }
@@ -57,8 +59,11 @@ static int aior_rw_import(struct aior_req *req, int dir);
 int aior_rw_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 {
 	struct aior_rw *rw = &req->rw;
+	bool fixed = req->opcode == AIORING_OP_READ_FIXED ||
+		     req->opcode == AIORING_OP_WRITE_FIXED;
 	bool is_read = req->opcode == AIORING_OP_READ ||
-		       req->opcode == AIORING_OP_READV;
+		       req->opcode == AIORING_OP_READV ||
+		       req->opcode == AIORING_OP_READ_FIXED;
 
 	if (sqe->rw_flags & ~AIOR_RWF_SUPPORTED)
 		return -EOPNOTSUPP;
@@ -66,6 +71,9 @@ int aior_rw_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 	if (sqe->rw_flags & RWF_HIPRI)
 		return -EINVAL;
 
+	if (sqe->buf_index && !fixed)
+		return -EINVAL;
+	rw->buf_index = sqe->buf_index;
 	rw->addr = sqe->addr;
 	rw->len = sqe->len;
 	rw->rw_flags = sqe->rw_flags;
@@ -89,6 +97,8 @@ int aior_rw_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 	 * the iovec array is copied before ENTER returns (SUBMIT_STABLE),
 	 * and with the submitter's compat-ness.
 	 */
+	if (fixed)
+		return aior_import_fixed(req, is_read ? ITER_DEST : ITER_SOURCE);
 	return aior_rw_import(req, is_read ? ITER_DEST : ITER_SOURCE);
 }
 
@@ -138,6 +148,27 @@ static void aior_rw_done(struct kiocb *kiocb, long res)
 	aior_req_done(req, aior_rw_result(req, res));
 }
 
+/* ->ki_complete of polled requests: only record; the reaper posts. */
+static void aior_iopoll_ki_complete(struct kiocb *kiocb, long res
+				    AIOR_KI_COMPLETE_EXTRA_ARG)
+{
+	struct aior_req *req = container_of(kiocb, struct aior_req, rw.kiocb);
+
+	WRITE_ONCE(req->iopoll_res, res);
+	/* Pairs with smp_load_acquire() in aior_iopoll_reap(). */
+	smp_store_release(&req->iopoll_done, 1);
+}
+
+/* Post a polled request found done; process context, uring_lock held. */
+void aior_rw_iopoll_done(struct aior_req *req)
+{
+	struct kiocb *kiocb = &req->rw.kiocb;
+
+	if (kiocb->ki_flags & IOCB_WRITE)
+		aior_kiocb_end_write(kiocb);
+	aior_req_done(req, aior_rw_result(req, READ_ONCE(req->iopoll_res)));
+}
+
 /* ->ki_complete, from the block layer in any context */
 static void aior_rw_ki_complete(struct kiocb *kiocb, long res
 				AIOR_KI_COMPLETE_EXTRA_ARG)
@@ -177,6 +208,15 @@ static int aior_rw_setup(struct aior_req *req, fmode_t mode)
 		kiocb->ki_flags |= IOCB_WRITE;
 	if (aior_file_async_ok(file))
 		kiocb->ki_complete = aior_rw_ki_complete;
+	if (req->ctx->flags & AIORING_SETUP_IOPOLL) {
+		/* Polled I/O is O_DIRECT on a file that can be polled. */
+		if (!(kiocb->ki_flags & IOCB_DIRECT) || !file->f_op->iopoll)
+			return -EOPNOTSUPP;
+		kiocb->ki_flags |= IOCB_HIPRI;
+		kiocb->ki_complete = aior_iopoll_ki_complete;
+		req->iopoll_done = 0;
+		req->flags |= AIOR_F_IOPOLL;
+	}
 	rw->ready = true;
 	return 0;
 }
@@ -193,6 +233,11 @@ static bool aior_rw_begin(struct aior_req *req, unsigned int issue_flags)
 	kiocb->ki_flags &= ~IOCB_WAITQ;
 	if (req->flags & AIOR_F_USER_NOWAIT)
 		return true;
+	/* Polled submission stays with the submitter, which must poll. */
+	if (req->flags & AIOR_F_IOPOLL) {
+		kiocb->ki_flags &= ~IOCB_NOWAIT;
+		return true;
+	}
 	if ((issue_flags & AIOR_ISSUE_NONBLOCK) &&
 	    aior_file_async_ok(req->file)) {
 		if (!(req->file->f_mode & FMODE_NOWAIT))
@@ -221,7 +266,7 @@ static bool aior_rw_would_block(struct aior_req *req, ssize_t ret,
 	struct aior_rw *rw = &req->rw;
 
 	if (!(issue_flags & AIOR_ISSUE_NONBLOCK) ||
-	    (req->flags & AIOR_F_USER_NOWAIT) ||
+	    (req->flags & (AIOR_F_USER_NOWAIT | AIOR_F_IOPOLL)) ||
 	    !aior_file_async_ok(req->file))
 		return false;
 	if (ret == -EAGAIN) {
@@ -394,7 +439,8 @@ int aior_fsync_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 {
 	struct aior_fsync *sync = &req->fsync;
 
-	if (sqe->addr || (sqe->fsync_flags & ~AIORING_FSYNC_DATASYNC))
+	if (sqe->addr || sqe->buf_index ||
+	    (sqe->fsync_flags & ~AIORING_FSYNC_DATASYNC))
 		return -EINVAL;
 	sync->off = (loff_t)sqe->off;
 	sync->len = sqe->len;

@@ -20,7 +20,10 @@
 
 #include "cq.h"
 #include "opdef.h"
+#include "iopoll.h"
+#include "rsrc.h"
 #include "rw.h"
+#include "sqthread.h"
 #include "submit.h"
 #include "worker.h"
 
@@ -41,6 +44,8 @@ static struct aior_req *aior_req_alloc(struct aior_ctx *ctx)
 	req->flags = 0;
 	INIT_LIST_HEAD(&req->list);
 	INIT_LIST_HEAD(&req->hash_node);
+	INIT_LIST_HEAD(&req->iopoll_node);
+	req->buf_tbl = NULL;
 	refcount_set(&req->refs, 1);
 	aior_req_init_work(req, aior_waitq_retry_fn);
 	atomic_inc(&ctx->inflight);
@@ -58,13 +63,20 @@ static int aior_req_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 		return -EINVAL;
 	if (sqe->flags & ~AIORING_SQE_FLAGS_SUPPORTED)
 		return -EINVAL;
-	if (sqe->ioprio || sqe->buf_index || sqe->personality ||
+	/* buf_index is checked by each opcode: only *_FIXED use it. */
+	if (sqe->ioprio || sqe->personality ||
 	    sqe->__resv1 || sqe->__resv2[0] || sqe->__resv2[1])
 		return -EINVAL;
 	if (def->needs_file) {
-		if (sqe->fd < 0)
-			return -EBADF;
-		req->file = fget(sqe->fd);
+		if (sqe->flags & AIORING_SQE_FIXED_FILE) {
+			req->file = aior_fixed_file_get(req->ctx, sqe->fd);
+		} else {
+			/* The SQ thread has no fd table to look in. */
+			if (req->ctx->flags & AIORING_SETUP_SQTHREAD)
+				return -EBADF;
+			if (sqe->fd >= 0)
+				req->file = fget(sqe->fd);
+		}
 		if (!req->file)
 			return -EBADF;
 	}
@@ -83,7 +95,8 @@ static int aior_req_prep(struct aior_req *req, const struct aioring_sqe *sqe)
  */
 static void aior_req_issue(struct aior_req *req)
 {
-	bool async_ok = req->file && aior_file_async_ok(req->file);
+	bool async_ok = req->file && aior_file_async_ok(req->file) &&
+			!(req->ctx->flags & AIORING_SETUP_IOPOLL);
 	int ret;
 
 	if ((req->flags & AIOR_F_FORCE_ASYNC) && async_ok) {
@@ -93,7 +106,13 @@ static void aior_req_issue(struct aior_req *req)
 	refcount_inc(&req->refs);
 	ret = req->def->issue(req, AIOR_ISSUE_NONBLOCK);
 	if (ret == -EIOCBQUEUED) {
-		/* Someone else completes it; it may be gone after our put. */
+		/*
+		 * Someone else completes it; it may be gone after our put.
+		 * A polled one is found by the reaper, under uring_lock,
+		 * which we hold, so it is still here.
+		 */
+		if (req->flags & AIOR_F_IOPOLL)
+			list_add_tail(&req->iopoll_node, &req->ctx->iopoll_list);
 	} else if (ret == -EAGAIN && async_ok &&
 		   !(req->flags & AIOR_F_USER_NOWAIT)) {
 		aior_punt(req);
@@ -121,7 +140,7 @@ static void aior_submit_one(struct aior_req *req, const struct aioring_sqe *sqe)
  * Consume up to @nr SQEs. Returns the number consumed, or a negative errno
  * when none was.
  */
-static int aior_submit_sqes(struct aior_ctx *ctx, u32 nr)
+int aior_submit_sqes(struct aior_ctx *ctx, u32 nr)
 	__must_hold(&ctx->uring_lock)
 {
 	struct aior_sq_ring *r = ctx->sq_ring;
@@ -189,7 +208,8 @@ static int aior_submit_sqes(struct aior_ctx *ctx, u32 nr)
 	return done ? done : ret;
 }
 
-#define AIOR_ENTER_FLAGS	(AIORING_ENTER_GETEVENTS | AIORING_ENTER_TIMEOUT)
+#define AIOR_ENTER_FLAGS	(AIORING_ENTER_GETEVENTS | AIORING_ENTER_SQ_WAKEUP | \
+				 AIORING_ENTER_TIMEOUT)
 
 long aior_enter(struct aior_ctx *ctx, void __user *uarg)
 {
@@ -210,8 +230,13 @@ long aior_enter(struct aior_ctx *ctx, void __user *uarg)
 		return -EINVAL;
 	if (args.sigmask ? args.sigsz != sizeof(sigset_t) : args.sigsz)
 		return -EINVAL;
+	aior_stat_inc(ctx, enter_calls);
 
-	if (args.to_submit) {
+	if (ctx->flags & AIORING_SETUP_SQTHREAD) {
+		/* The SQ thread consumes the SQ ring; ENTER only wakes it. */
+		if (args.flags & AIORING_ENTER_SQ_WAKEUP)
+			aior_sq_thread_wake(ctx);
+	} else if (args.to_submit) {
 		if (mutex_lock_interruptible(&ctx->uring_lock))
 			return -EINTR;
 		submitted = aior_submit_sqes(ctx, args.to_submit);
@@ -221,7 +246,14 @@ long aior_enter(struct aior_ctx *ctx, void __user *uarg)
 	}
 
 	if (args.flags & AIORING_ENTER_GETEVENTS) {
-		ret = aior_cq_wait(ctx, args.min_complete,
+		ret = 0;
+		if ((ctx->flags & AIORING_SETUP_IOPOLL) &&
+		    !(ctx->flags & AIORING_SETUP_SQTHREAD))
+			ret = aior_iopoll_wait(ctx, args.min_complete,
+					       args.flags & AIORING_ENTER_TIMEOUT,
+					       args.timeout_ns);
+		if (!ret)
+			ret = aior_cq_wait(ctx, args.min_complete,
 				   u64_to_user_ptr(args.sigmask), args.sigsz,
 				   args.flags & AIORING_ENTER_TIMEOUT,
 				   args.timeout_ns);

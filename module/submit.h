@@ -5,5 +5,6 @@
 #include "core.h"
 
 long aior_enter(struct aior_ctx *ctx, void __user *uarg);
+int aior_submit_sqes(struct aior_ctx *ctx, u32 nr);
 
 #endif /* AIOR_SUBMIT_H */

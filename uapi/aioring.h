@@ -76,6 +76,8 @@ enum {
 	AIORING_OP_READV	= 1,	/* IORING_OP_READV */
 	AIORING_OP_WRITEV	= 2,	/* IORING_OP_WRITEV */
 	AIORING_OP_FSYNC	= 3,	/* IORING_OP_FSYNC */
+	AIORING_OP_READ_FIXED	= 4,	/* IORING_OP_READ_FIXED: registered buffer */
+	AIORING_OP_WRITE_FIXED	= 5,	/* IORING_OP_WRITE_FIXED: registered buffer */
 	AIORING_OP_READ		= 22,	/* IORING_OP_READ */
 	AIORING_OP_WRITE	= 23,	/* IORING_OP_WRITE */
 
@@ -86,8 +88,9 @@ enum {
  * sqe->flags, with io_uring's IOSQE_* numbers. Any other bit completes with
  * -EINVAL.
  */
+#define AIORING_SQE_FIXED_FILE	(1U << 0)	/* IOSQE_FIXED_FILE: fd is a registered file index */
 #define AIORING_SQE_ASYNC	(1U << 4)	/* IOSQE_ASYNC: go to a worker at once */
-#define AIORING_SQE_FLAGS_SUPPORTED	AIORING_SQE_ASYNC
+#define AIORING_SQE_FLAGS_SUPPORTED	(AIORING_SQE_FIXED_FILE | AIORING_SQE_ASYNC)
 
 /* sqe->fsync_flags, as IORING_FSYNC_DATASYNC */
 #define AIORING_FSYNC_DATASYNC	(1U << 0)
@@ -165,7 +168,29 @@ struct aioring_cqring_offsets {
  * module's max_workers parameter.
  */
 #define AIORING_SETUP_SQWQ		(1U << 16)
-#define AIORING_SETUP_FLAGS_SUPPORTED	AIORING_SETUP_SQWQ
+
+/*
+ * AIORING_SETUP_IOPOLL (as IORING_SETUP_IOPOLL): reads and writes are
+ * O_DIRECT and polled (HIPRI); completions are reaped by polling the
+ * file's ->iopoll in ENTER(GETEVENTS) or the SQ thread. Requests on files
+ * that cannot poll complete with -EOPNOTSUPP.
+ *
+ * AIORING_SETUP_SQTHREAD (as IORING_SETUP_SQPOLL): a kernel thread per
+ * ring polls the SQ ring, so submission needs no ioctl. After
+ * sq_thread_idle milliseconds (default 1000) without work it sets
+ * AIORING_SQ_NEED_WAKEUP and sleeps; ENTER with AIORING_ENTER_SQ_WAKEUP
+ * wakes it. A kernel thread cannot look up the process's file
+ * descriptors, so its requests must use registered files
+ * (AIORING_SQE_FIXED_FILE); a plain fd completes with -EBADF. With
+ * AIORING_SETUP_SQ_AFF the thread is bound to sq_thread_cpu, which must be
+ * an online CPU (else -EINVAL). The thread acts with the credentials and
+ * address space of the process that set the ring up.
+ */
+#define AIORING_SETUP_IOPOLL		(1U << 0)
+#define AIORING_SETUP_SQTHREAD		(1U << 1)
+#define AIORING_SETUP_SQ_AFF		(1U << 2)
+#define AIORING_SETUP_FLAGS_SUPPORTED	(AIORING_SETUP_SQWQ | AIORING_SETUP_IOPOLL | \
+					 AIORING_SETUP_SQTHREAD | AIORING_SETUP_SQ_AFF)
 
 /* Size limits. Larger requests get -EINVAL. */
 #define AIORING_MAX_ENTRIES	16384
@@ -179,6 +204,7 @@ struct aioring_cqring_offsets {
 #define AIORING_FEAT_NONBLOCK		(1U << 17) /* inline mode never blocks on regular files */
 #define AIORING_FEAT_WAITQ		(1U << 18) /* IOCB_WAITQ buffered reads are available */
 #define AIORING_FEAT_STATS		(1U << 19) /* AIORING_IOC_STATS */
+#define AIORING_FEAT_REGISTER		(1U << 20) /* AIORING_IOC_REGISTER */
 
 /*
  * Per-ring counters, read with AIORING_IOC_STATS (also shown in
@@ -193,8 +219,10 @@ struct aioring_stats {
 	__u64	eagain;			/* IOCB_NOWAIT attempts that would have blocked */
 	__u64	completed_async;	/* completions via ki_complete (O_DIRECT) */
 	__u64	cq_overflow;		/* completions that had to wait for CQ space */
-	__u64	sq_thread_wakeups;	/* reserved for the SQ thread */
-	__u64	resv[7];
+	__u64	sq_thread_wakeups;	/* times the SQ thread was woken from sleep */
+	__u64	iopoll_reaped;		/* completions reaped by polling */
+	__u64	enter_calls;		/* AIORING_IOC_ENTER calls on this ring */
+	__u64	resv[5];
 };
 
 /*
@@ -208,7 +236,10 @@ struct aioring_stats {
  * max_workers (in/out): concurrency of the ring's worker pool; 0 means
  *	min(sq_entries, 2 * online CPUs). The module's max_workers parameter
  *	caps it. The value in force is written back.
- * sq_thread_cpu, sq_thread_idle: reserved for the SQ thread; zero.
+ * sq_thread_cpu: with AIORING_SETUP_SQ_AFF, the CPU of the SQ thread;
+ *	zero otherwise.
+ * sq_thread_idle: with AIORING_SETUP_SQTHREAD, milliseconds of polling
+ *	before the thread sleeps (0: 1000); zero otherwise.
  */
 struct aioring_params {
 	__u32	sq_entries;
@@ -225,6 +256,7 @@ struct aioring_params {
 
 /* Enter flags */
 #define AIORING_ENTER_GETEVENTS	(1U << 0)	/* as IORING_ENTER_GETEVENTS */
+#define AIORING_ENTER_SQ_WAKEUP	(1U << 1)	/* as IORING_ENTER_SQ_WAKEUP */
 #define AIORING_ENTER_TIMEOUT	(1U << 8)	/* timeout_ns is valid */
 
 /*
@@ -251,10 +283,46 @@ struct aioring_enter_args {
 	__u64	resv[2];
 };
 
+/*
+ * Registered resources (AIORING_IOC_REGISTER), with io_uring's opcode
+ * numbers. Registered files are used with AIORING_SQE_FIXED_FILE, where
+ * sqe->fd is an index into the table; registered buffers with
+ * AIORING_OP_READ_FIXED/WRITE_FIXED, where sqe->buf_index picks the
+ * buffer and [addr, addr + len) must lie inside it.
+ *
+ * REGISTER_BUFFERS: arg points to nr struct iovec (at most 1024, each at
+ *	most 1 GiB); the pages are pinned and charged to RLIMIT_MEMLOCK
+ *	(-ENOMEM over it). -EBUSY if buffers are already registered.
+ * REGISTER_FILES: arg points to nr __s32 fds (at most 32768; -1 leaves a
+ *	slot empty). An aioring fd cannot be registered (-EBADF).
+ * FILES_UPDATE: replaces nr slots starting at offset with arg's fds.
+ * UNREGISTER_*: arg 0, nr 0. Requests in flight keep what they use.
+ */
+enum {
+	AIORING_REGISTER_BUFFERS	= 0,
+	AIORING_UNREGISTER_BUFFERS	= 1,
+	AIORING_REGISTER_FILES		= 2,
+	AIORING_UNREGISTER_FILES	= 3,
+	AIORING_REGISTER_FILES_UPDATE	= 6,
+};
+
+#define AIORING_MAX_REG_BUFFERS	1024
+#define AIORING_MAX_REG_FILES	32768
+
+struct aioring_register_args {
+	__u32	opcode;			/* AIORING_REGISTER_* */
+	__u32	nr;
+	__u64	arg;			/* user pointer */
+	__u32	offset;			/* FILES_UPDATE: first slot */
+	__u32	resv1;
+	__u64	resv[2];
+};
+
 #define AIORING_IOC_MAGIC	0xA9
 #define AIORING_IOC_SETUP	_IOWR(AIORING_IOC_MAGIC, 1, struct aioring_params)
 #define AIORING_IOC_ENTER	_IOW(AIORING_IOC_MAGIC, 2, struct aioring_enter_args)
 #define AIORING_IOC_STATS	_IOR(AIORING_IOC_MAGIC, 3, struct aioring_stats)
+#define AIORING_IOC_REGISTER	_IOW(AIORING_IOC_MAGIC, 4, struct aioring_register_args)
 
 #ifdef __cplusplus
 }
