@@ -58,7 +58,8 @@ int main(void)
 		unsigned bit = 1U << i;
 		char what[32];
 
-		if (bit == AIORING_ENTER_GETEVENTS || bit == AIORING_ENTER_TIMEOUT)
+		if (bit == AIORING_ENTER_GETEVENTS || bit == AIORING_ENTER_TIMEOUT ||
+		    bit == AIORING_ENTER_SQ_WAKEUP)
 			continue;
 		args_init(&a);
 		a.flags |= bit;

@@ -61,7 +61,15 @@ static void run(unsigned flags, int fd, unsigned char *bufs, int write)
 	}
 	T_EQ(aioring_get_stats(&ring, &st), 0);
 	t_print_stats(write ? "iopoll write" : "iopoll read", &st);
-	T_EQ(st.iopoll_reaped, NR);
+	/*
+	 * Every request was either polled to completion or, when the file
+	 * system chose to finish it synchronously (ext4 does for some
+	 * O_DIRECT writes), completed inline; reads on a block device or
+	 * ext4 are queued and must be polled.
+	 */
+	T_EQ(st.iopoll_reaped + st.completed_inline, NR);
+	if (!write)
+		T_CHECK(st.iopoll_reaped > 0);
 	/* Leave some in flight, then close. */
 	for (i = 0; i < 8; i++) {
 		struct aioring_sqe *sqe = t_get_sqe(&ring);

@@ -101,7 +101,7 @@ int main(void)
 		struct aioring r;
 
 		errno = 1234;
-		T_RES(aioring_queue_init(4, &r, 1), -EINVAL);
+		T_RES(aioring_queue_init(4, &r, 1U << 30), -EINVAL);
 		T_EQ(errno, 1234);
 	}
 	memset(&p, 0, sizeof(p));

@@ -56,10 +56,19 @@ static inline size_t t_resident_pages(int fd)
 	size_t pages, i, n = 0;
 	void *map;
 
+	char self[64];
+	int rfd;
+
 	if (fstat(fd, &sb) < 0 || !sb.st_size)
 		return 0;
 	pages = (sb.st_size + 4095) / 4096;
-	map = mmap(NULL, sb.st_size, PROT_NONE, MAP_SHARED, fd, 0);
+	/* mmap needs a readable fd; @fd may be write-only. */
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	rfd = open(self, O_RDONLY);
+	if (rfd < 0)
+		t_fail("reopen %s: %s", self, t_errname(errno));
+	map = mmap(NULL, sb.st_size, PROT_NONE, MAP_SHARED, rfd, 0);
+	close(rfd);
 	if (map == MAP_FAILED)
 		t_fail("mmap for mincore: %s", t_errname(errno));
 	vec = malloc(pages);
