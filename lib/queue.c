@@ -83,6 +83,7 @@ static int aioring_sq_thread_needs_wakeup(struct aioring *ring)
 
 static int __aioring_submit(struct aioring *ring, unsigned wait_nr)
 {
+	unsigned fresh = aioring_sq_ready(ring);
 	unsigned submitted = aioring_flush_sq(ring);
 	unsigned flags = 0;
 	int ret;
@@ -90,6 +91,8 @@ static int __aioring_submit(struct aioring *ring, unsigned wait_nr)
 	if (wait_nr)
 		flags |= AIORING_ENTER_GETEVENTS;
 	if (ring->flags & AIORING_SETUP_SQTHREAD) {
+		/* Report what this call published, as the thread consumes it. */
+		submitted = fresh;
 		if (aioring_sq_thread_needs_wakeup(ring))
 			flags |= AIORING_ENTER_SQ_WAKEUP;
 		if (!flags)
