@@ -60,7 +60,6 @@ static int aior_sq_thread_fn(void *data)
 {
 	struct aior_ctx *ctx = data;
 	const struct cred *old_creds;
-	struct mm_struct *mm = NULL;
 	unsigned long timeout = jiffies + ctx->sq_idle;
 	DEFINE_WAIT(wait);
 
@@ -68,23 +67,31 @@ static int aior_sq_thread_fn(void *data)
 	old_creds = override_creds(ctx->sq_creds);
 
 	while (!kthread_should_stop()) {
+		int done;
+
 		if (signal_pending(current))
 			flush_signals(current);
 
-		if (!mm) {
+		/*
+		 * Hold the owner's address space only for a round. Holding it
+		 * longer would keep the ring's own mappings, hence the ring
+		 * file, alive after the owner exits: the ring would never be
+		 * released and this thread never stopped.
+		 */
+		if (!mmget_not_zero(ctx->mm)) {
 			/* The owner exited: nothing to do until teardown. */
-			if (!mmget_not_zero(ctx->mm)) {
-				set_current_state(TASK_INTERRUPTIBLE);
-				if (!kthread_should_stop())
-					schedule();
-				__set_current_state(TASK_RUNNING);
-				continue;
-			}
-			mm = ctx->mm;
-			kthread_use_mm(mm);
+			set_current_state(TASK_INTERRUPTIBLE);
+			if (!kthread_should_stop())
+				schedule();
+			__set_current_state(TASK_RUNNING);
+			continue;
 		}
+		kthread_use_mm(ctx->mm);
+		done = aior_sq_thread_round(ctx);
+		kthread_unuse_mm(ctx->mm);
+		mmput(ctx->mm);
 
-		if (aior_sq_thread_round(ctx)) {
+		if (done) {
 			timeout = jiffies + ctx->sq_idle;
 			cond_resched();
 			continue;
@@ -94,11 +101,7 @@ static int aior_sq_thread_fn(void *data)
 			continue;
 		}
 
-		/* Idle: drop the address space and sleep until woken. */
-		kthread_unuse_mm(mm);
-		mmput(mm);
-		mm = NULL;
-
+		/* Idle: sleep until woken. */
 		prepare_to_wait(&ctx->sq_wait, &wait, TASK_INTERRUPTIBLE);
 		aior_sq_flags_update(ctx, AIORING_SQ_NEED_WAKEUP, true);
 		/* Pairs with the full barrier in aioring_submit(). */
@@ -112,10 +115,6 @@ static int aior_sq_thread_fn(void *data)
 		timeout = jiffies + ctx->sq_idle;
 	}
 
-	if (mm) {
-		kthread_unuse_mm(mm);
-		mmput(mm);
-	}
 	revert_creds(old_creds);
 	return 0;
 }
