@@ -88,7 +88,7 @@ int main(void)
 	unsigned char *bufs, *data;
 	struct aioring ring;
 	char path[256];
-	int fd, buffered, pfd[2];
+	int fd, buffered, pfd[2], using_nullb;
 	unsigned i;
 
 	t_require_device();
@@ -97,7 +97,8 @@ int main(void)
 	data = malloc((size_t)NR * BS);
 
 	fd = open("/dev/nullb0", O_RDWR | O_DIRECT);
-	if (fd >= 0) {
+	using_nullb = fd >= 0;
+	if (using_nullb) {
 		t_log("using /dev/nullb0");
 	} else {
 		buffered = t_create_file((size_t)NR * BS, data, path, sizeof(path));
@@ -107,20 +108,6 @@ int main(void)
 			t_skip("no O_DIRECT in %s and no /dev/nullb0", t_test_dir());
 		t_log("using O_DIRECT on %s", path);
 	}
-
-	t_fill_random(bufs, (size_t)NR * BS);
-	memcpy(data, bufs, (size_t)NR * BS);
-	run(AIORING_SETUP_IOPOLL, fd, bufs, 1);
-	memset(bufs, 0, (size_t)NR * BS);
-	run(AIORING_SETUP_IOPOLL, fd, bufs, 0);
-	for (i = 0; i < NR; i++)
-		t_check_buf(bufs + (size_t)i * BS, data + (size_t)i * BS, BS,
-			    "polled read");
-	memset(bufs, 0, (size_t)NR * BS);
-	run(AIORING_SETUP_IOPOLL | AIORING_SETUP_SQTHREAD, fd, bufs, 0);
-	for (i = 0; i < NR; i++)
-		t_check_buf(bufs + (size_t)i * BS, data + (size_t)i * BS, BS,
-			    "SQ thread polled read");
 
 	/* Files that cannot be polled. */
 	ring_flags(&ring, AIORING_SETUP_IOPOLL);
@@ -139,6 +126,39 @@ int main(void)
 	t_expect_cqe(&ring, 1, -EOPNOTSUPP);
 	t_expect_cqe(&ring, 2, -EOPNOTSUPP);
 	aioring_queue_exit(&ring);
+
+	/* Can this device poll at all? 6.12+ refuse HIPRI without poll queues. */
+	if (!using_nullb) {
+		struct aioring_sqe *sqe;
+		struct aioring_cqe *cqe;
+
+		ring_flags(&ring, AIORING_SETUP_IOPOLL);
+		sqe = t_get_sqe(&ring);
+		aioring_prep_read(sqe, fd, bufs, BS, 0);
+		T_RES(aioring_submit_and_wait(&ring, 1), 1);
+		T_RES(aioring_peek_cqe(&ring, &cqe), 0);
+		if (cqe->res == -EOPNOTSUPP)
+			t_skip("%s cannot poll (no poll queues) and no /dev/nullb0",
+			       t_test_dir());
+		T_EQ(cqe->res, BS);
+		aioring_cqe_seen(&ring, cqe);
+		aioring_queue_exit(&ring);
+	}
+
+	t_fill_random(bufs, (size_t)NR * BS);
+	memcpy(data, bufs, (size_t)NR * BS);
+	run(AIORING_SETUP_IOPOLL, fd, bufs, 1);
+	memset(bufs, 0, (size_t)NR * BS);
+	run(AIORING_SETUP_IOPOLL, fd, bufs, 0);
+	for (i = 0; i < NR; i++)
+		t_check_buf(bufs + (size_t)i * BS, data + (size_t)i * BS, BS,
+			    "polled read");
+	memset(bufs, 0, (size_t)NR * BS);
+	run(AIORING_SETUP_IOPOLL | AIORING_SETUP_SQTHREAD, fd, bufs, 0);
+	for (i = 0; i < NR; i++)
+		t_check_buf(bufs + (size_t)i * BS, data + (size_t)i * BS, BS,
+			    "SQ thread polled read");
+
 	close(fd);
 	return T_EXIT_PASS;
 }
