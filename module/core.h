@@ -262,6 +262,19 @@ static inline bool aior_file_async_ok(struct file *file)
 	return S_ISREG(mode) || S_ISBLK(mode);
 }
 
+/*
+ * Workers and page callbacks act with the submitter's identity as of
+ * submission: capture it when a request leaves the submitter's context
+ * (only then: most requests never do). Called in that context, which is
+ * the submitter itself, the SQ thread acting as the ring's owner, or a
+ * retry that already captured it.
+ */
+static inline void aior_req_capture_creds(struct aior_req *req)
+{
+	if (!req->creds)
+		req->creds = get_current_cred();
+}
+
 static inline void aior_ctx_get(struct aior_ctx *ctx)
 {
 	refcount_inc(&ctx->refs);

@@ -157,7 +157,9 @@ void aior_req_complete(struct aior_req *req, s32 res)
 	 * Wake under the lock: once it is dropped, ->release may free a
 	 * context whose last reference is a parked request.
 	 */
-	wake_up(&ctx->cq_wait);
+	/* Pairs with the barrier in prepare_to_wait() in aior_cq_wait(). */
+	if (wq_has_sleeper(&ctx->cq_wait))
+		wake_up(&ctx->cq_wait);
 	spin_unlock_irqrestore(&ctx->completion_lock, flags);
 
 	if (file)

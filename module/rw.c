@@ -323,6 +323,7 @@ static int aior_read_waitq(struct aior_req *req)
 	struct kiocb *kiocb = &rw->kiocb;
 	ssize_t ret;
 
+	aior_req_capture_creds(req);
 	for (;;) {
 		rw->wpq.wait.func = aior_waitq_wake;
 		rw->wpq.wait.private = req;

@@ -83,8 +83,6 @@ static int aior_req_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 	if ((sqe->flags & AIORING_SQE_ASYNC) ||
 	    (req->ctx->flags & AIORING_SETUP_SQWQ))
 		req->flags |= AIOR_F_FORCE_ASYNC;
-	/* Workers act with the submitter's identity as of now. */
-	req->creds = get_current_cred();
 	req->def = def;
 	return def->prep(req, sqe);
 }

@@ -124,6 +124,7 @@ void aior_punt(struct aior_req *req)
 {
 	struct aior_ctx *ctx = req->ctx;
 
+	aior_req_capture_creds(req);
 	aior_stat_inc(ctx, punted);
 	if (aior_req_hashed(req)) {
 		struct inode *inode = file_inode(req->file);
