@@ -71,6 +71,9 @@ export AIORING_TEST_DIR=/mnt/test
 cd /tmp || cd /
 
 case "$LAB_MODE" in
+bench) # lab/bench.sh: the benchmark (bench/run-bench.sh)
+	/bench/run-bench.sh
+	;;
 demo)
 	for n in 1 2 3 4 5; do
 		echo "line $n: hello from $(uname -r), read through /dev/aioring"

@@ -69,6 +69,35 @@ stage_dir() {
 	cp -a "$src"/. "$dest"/
 }
 
+# --- bench mode (lab/bench.sh) ---------------------------------------------
+# stage_bench ROOT - /bench for the benchmark guest: bench/run-bench.sh and
+# bench/build/aioring-bench, null_blk with its dependencies (own order file:
+# run-bench.sh loads them with parameters), and the host's real mke2fs with
+# its shared libraries (busybox's mke2fs cannot make ext4).
+BENCH_MODULES=${BENCH_MODULES:-configfs null_blk}
+stage_bench() {
+	local root=$1 m lib
+	mkdir -p "$root/bench/modules" "$root/bench/sbin" "$root/bench/lib" "$root/etc"
+	install -m 0755 "$REPO_DIR/bench/run-bench.sh" "$root/bench/run-bench.sh"
+	install -m 0755 "$REPO_DIR/bench/build/aioring-bench" "$root/bench/aioring-bench"
+	: >"$root/bench/modules/order"
+	for m in $BENCH_MODULES; do
+		add_module "$KMODDIR" "$root/bench/modules" "$m"
+	done
+	rm -f "$root/bench/modules/.seen"
+	cp -L /sbin/mke2fs "$root/bench/sbin/mke2fs"
+	[ ! -e /etc/mke2fs.conf ] || cp /etc/mke2fs.conf "$root/etc/mke2fs.conf"
+	# shared libraries by soname; the loader at the path the binary names
+	for lib in $(ldd /sbin/mke2fs | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+		cp -L "$lib" "$root/bench/lib/"
+	done
+	lib=$(ldd /sbin/mke2fs | awk '$1 ~ /^\/.*ld-linux/ { print $1 }')
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+	env | grep '^BENCH_' | sed "s/=\(.*\)/='\1'/" >"$root/bench/bench.env" || true
+}
+# --- end of bench mode -------------------------------------------------------
+
 # make_initramfs SERIES MODE - writes $LAB_BUILD/<kver>/initrd-MODE.gz.
 make_initramfs() {
 	local series=$1 mode=${2:-check} root out bb m app
@@ -108,6 +137,7 @@ make_initramfs() {
 			install -m 0755 "$REPO_DIR/tests/run-tests.sh" "$root/tests/run-tests.sh"
 	fi
 	stage_dir "${LAB_EXAMPLES_DIR:-$REPO_DIR/examples/build}" "$root/examples"
+	[ "$mode" != bench ] || stage_bench "$root" # bench mode (lab/bench.sh)
 
 	(cd "$root" && find . -print | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
 		gzip -1 >"$out/initrd-$mode.gz"
