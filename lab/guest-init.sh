@@ -84,6 +84,8 @@ demo)
 	echo "AIORING-DEMO-END status=$?"
 	;;
 *)
+	# null_blk file systems and devices for the in-flight tests
+	[ ! -r /lab/devices.sh ] || . /lab/devices.sh
 	if [ -x /tests/run-tests.sh ]; then
 		/tests/run-tests.sh /tests
 	else
@@ -97,6 +99,7 @@ dmesg
 echo "AIORING-DMESG-END"
 
 sync
+umount /mnt/slow /mnt/slowxfs 2>/dev/null
 umount /mnt/scratch 2>/dev/null
 umount /mnt/test 2>/dev/null
 say "powering off"

@@ -69,34 +69,52 @@ stage_dir() {
 	cp -a "$src"/. "$dest"/
 }
 
+# stage_tools ROOT DIR "MODULES" "PROGRAMS" - under ROOT/DIR: the modules
+# with their dependencies (DIR/modules/order, loaded by the guest with its
+# own parameters) and host programs with their shared libraries
+# (DIR/sbin, DIR/lib; the loader at the path the binaries name). Used for
+# the real mke2fs (busybox's cannot make ext4) and mkfs.xfs.
+stage_tools() {
+	local root=$1 dir=$2 mods=$3 progs=$4 m p lib
+	mkdir -p "$root/$dir/modules" "$root/$dir/sbin" "$root/$dir/lib" "$root/etc"
+	: >"$root/$dir/modules/order"
+	for m in $mods; do
+		add_module "$KMODDIR" "$root/$dir/modules" "$m"
+	done
+	rm -f "$root/$dir/modules/.seen"
+	for p in $progs; do
+		cp -L "$p" "$root/$dir/sbin/"
+		for lib in $(ldd "$p" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
+			cp -L "$lib" "$root/$dir/lib/"
+		done
+		lib=$(ldd "$p" | awk '$1 ~ /^\/.*ld-linux/ { print $1 }')
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+	[ ! -e /etc/mke2fs.conf ] || cp /etc/mke2fs.conf "$root/etc/mke2fs.conf"
+}
+
 # --- bench mode (lab/bench.sh) ---------------------------------------------
 # stage_bench ROOT - /bench for the benchmark guest: bench/run-bench.sh and
-# bench/build/aioring-bench, null_blk with its dependencies (own order file:
-# run-bench.sh loads them with parameters), and the host's real mke2fs with
-# its shared libraries (busybox's mke2fs cannot make ext4).
+# bench/build/aioring-bench, null_blk and mke2fs (stage_tools).
 BENCH_MODULES=${BENCH_MODULES:-configfs null_blk}
 stage_bench() {
-	local root=$1 m lib
-	mkdir -p "$root/bench/modules" "$root/bench/sbin" "$root/bench/lib" "$root/etc"
+	local root=$1
+	stage_tools "$root" bench "$BENCH_MODULES" /sbin/mke2fs
 	install -m 0755 "$REPO_DIR/bench/run-bench.sh" "$root/bench/run-bench.sh"
 	install -m 0755 "$REPO_DIR/bench/build/aioring-bench" "$root/bench/aioring-bench"
-	: >"$root/bench/modules/order"
-	for m in $BENCH_MODULES; do
-		add_module "$KMODDIR" "$root/bench/modules" "$m"
-	done
-	rm -f "$root/bench/modules/.seen"
-	cp -L /sbin/mke2fs "$root/bench/sbin/mke2fs"
-	[ ! -e /etc/mke2fs.conf ] || cp /etc/mke2fs.conf "$root/etc/mke2fs.conf"
-	# shared libraries by soname; the loader at the path the binary names
-	for lib in $(ldd /sbin/mke2fs | awk '$2 == "=>" && $3 ~ /^\// { print $3 }'); do
-		cp -L "$lib" "$root/bench/lib/"
-	done
-	lib=$(ldd /sbin/mke2fs | awk '$1 ~ /^\/.*ld-linux/ { print $1 }')
-	mkdir -p "$root$(dirname "$lib")"
-	cp -L "$lib" "$root$lib"
 	env | grep '^BENCH_' | sed "s/=\(.*\)/='\1'/" >"$root/bench/bench.env" || true
 }
 # --- end of bench mode -------------------------------------------------------
+
+# stage_check ROOT - /lab for the test guest: null_blk, mke2fs, mkfs.xfs and
+# guest-devices.sh, which makes the file systems on devices with a real
+# completion latency (see there).
+stage_check() {
+	local root=$1
+	stage_tools "$root" lab "configfs null_blk" "/sbin/mke2fs /sbin/mkfs.xfs"
+	install -m 0755 "$LAB_DIR/guest-devices.sh" "$root/lab/devices.sh"
+}
 
 # make_initramfs SERIES MODE - writes $LAB_BUILD/<kver>/initrd-MODE.gz.
 make_initramfs() {
@@ -137,7 +155,10 @@ make_initramfs() {
 			install -m 0755 "$REPO_DIR/tests/run-tests.sh" "$root/tests/run-tests.sh"
 	fi
 	stage_dir "${LAB_EXAMPLES_DIR:-$REPO_DIR/examples/build}" "$root/examples"
-	[ "$mode" != bench ] || stage_bench "$root" # bench mode (lab/bench.sh)
+	case $mode in
+	bench) stage_bench "$root" ;; # lab/bench.sh
+	check) stage_check "$root" ;;
+	esac
 
 	(cd "$root" && find . -print | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
 		gzip -1 >"$out/initrd-$mode.gz"

@@ -1,0 +1,70 @@
+#!/bin/sh
+# guest-devices.sh - sourced by the test guest's /init before the suite:
+# block devices that behave like real ones, for the tests whose point is
+# what happens while I/O is in flight.
+#
+# Under emulation a virtio-blk request can complete before the submitter
+# looks again, so "this read had to wait" cannot be relied on there.
+# null_blk with irqmode=2 completes every request from a timer after
+# completion_nsec, like a device with a fixed latency. So:
+#   nullb0  ext4, AIORING_TEST_DIR_SLOW      (0.2 ms latency, memory-backed)
+#   nullb1  xfs,  AIORING_TEST_DIR_SLOW_XFS  (same)
+#   nullb2  raw,  AIORING_TEST_POLL_DEV      (poll queues, memory-backed)
+# A device or file system that cannot be made is reported and its
+# variable left unset; the tests that need it then skip, saying why.
+
+L=/lab
+devsay() { echo "AIORING-LAB: $*"; }
+
+while read -r m; do
+	[ -n "$m" ] || continue
+	case "$m" in
+	null_blk) insmod "$L/modules/$m.ko" nr_devices=0 ;;
+	*) insmod "$L/modules/$m.ko" ;;
+	esac || devsay "insmod $m failed"
+done <$L/modules/order
+mount -t configfs configfs /sys/kernel/config 2>/dev/null
+
+# mknullb NAME ATTR=VALUE... - a null_blk device through configfs
+mknullb() {
+	d=/sys/kernel/config/nullb/$1
+	shift
+	mkdir "$d" 2>/dev/null || return 1
+	for kv in "$@"; do
+		echo "${kv#*=}" >"$d/${kv%%=*}" 2>/dev/null ||
+			devsay "$d: no ${kv%%=*} on this kernel"
+	done
+	echo 1 >"$d/power" || return 1
+	i=0
+	while [ ! -b "/dev/$(basename "$d")" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -b "/dev/$(basename "$d")" ]
+}
+
+SLOW="queue_mode=2 irqmode=2 completion_nsec=200000 memory_backed=1 blocksize=4096 hw_queue_depth=64"
+if mknullb nullb0 size=256 $SLOW &&
+	LD_LIBRARY_PATH=$L/lib $L/sbin/mke2fs -q -F -t ext4 -b 4096 \
+		-E lazy_itable_init=0,lazy_journal_init=0 /dev/nullb0 &&
+	mkdir -p /mnt/slow && mount -t ext4 -o noatime /dev/nullb0 /mnt/slow; then
+	export AIORING_TEST_DIR_SLOW=/mnt/slow
+	devsay "ext4 on nullb0 (0.2 ms) at /mnt/slow"
+else
+	devsay "no ext4 on a latency device"
+fi
+if mknullb nullb1 size=320 $SLOW &&
+	LD_LIBRARY_PATH=$L/lib $L/sbin/mkfs.xfs -q -f /dev/nullb1 &&
+	mkdir -p /mnt/slowxfs && mount -t xfs -o noatime /dev/nullb1 /mnt/slowxfs; then
+	export AIORING_TEST_DIR_SLOW_XFS=/mnt/slowxfs
+	devsay "xfs on nullb1 (0.2 ms) at /mnt/slowxfs"
+else
+	devsay "no xfs on a latency device"
+fi
+if mknullb nullb2 size=64 queue_mode=2 irqmode=0 memory_backed=1 \
+	blocksize=4096 poll_queues=1; then
+	export AIORING_TEST_POLL_DEV=/dev/nullb2
+	devsay "polled raw device /dev/nullb2"
+else
+	devsay "no null_blk device for polled I/O"
+fi
