@@ -12,6 +12,7 @@
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/pagemap.h>
 #include <linux/refcount.h>
@@ -145,6 +146,14 @@ struct aior_ctx {
 	/* Requests consumed but not completed; bounded by cq_entries. */
 	atomic_t		inflight;
 
+	/*
+	 * Freed requests, kept for reuse: completions push from any context
+	 * onto req_free; submission (under uring_lock) takes them all at once
+	 * into req_cache. Bounded by the most requests ever in flight.
+	 */
+	struct llist_head	req_free;
+	struct llist_node	*req_cache;
+
 	/* Registered resources; protected by uring_lock. */
 	struct file		**files;
 	u32			nr_files;
@@ -234,6 +243,8 @@ struct aior_req {
 	refcount_t		refs;
 	/* On ctx->overflow_list while its CQE waits for CQ ring space. */
 	struct list_head	list;
+	/* On ctx->req_free / req_cache once freed. */
+	struct llist_node	free_node;
 	/* On a hash bucket's list while a serialised write waits. */
 	struct list_head	hash_node;
 	/* Registered buffer table this request's I/O uses, or NULL. */

@@ -81,7 +81,8 @@ static void aior_req_free(struct aior_req *req)
 		put_cred(req->creds);
 	if (req->buf_tbl)
 		aior_buf_table_put(req->buf_tbl);
-	kmem_cache_free(aior_req_cachep, req);
+	/* Back to the ring's cache; the request's memory stays charged. */
+	llist_add(&req->free_node, &ctx->req_free);
 	atomic_dec(&ctx->inflight);
 	aior_ctx_put(ctx);
 }
@@ -97,6 +98,20 @@ void aior_req_put(struct aior_req *req)
 {
 	if (refcount_dec_and_test(&req->refs))
 		aior_req_free(req);
+}
+
+/* Teardown, after the last request: return the cached requests. */
+void aior_req_cache_free(struct aior_ctx *ctx)
+{
+	struct llist_node *node = llist_del_all(&ctx->req_free);
+	struct aior_req *req, *tmp;
+
+	llist_for_each_entry_safe(req, tmp, node, free_node)
+		kmem_cache_free(aior_req_cachep, req);
+	node = ctx->req_cache;
+	ctx->req_cache = NULL;
+	llist_for_each_entry_safe(req, tmp, node, free_node)
+		kmem_cache_free(aior_req_cachep, req);
 }
 
 /**

@@ -16,5 +16,6 @@ int aior_cq_wait(struct aior_ctx *ctx, u32 min_events,
 		 bool has_timeout, u64 timeout_ns);
 
 extern struct kmem_cache *aior_req_cachep;
+void aior_req_cache_free(struct aior_ctx *ctx);
 
 #endif /* AIOR_CQ_H */

@@ -121,6 +121,7 @@ static int aior_open(struct inode *inode, struct file *file)
 	spin_lock_init(&ctx->completion_lock);
 	INIT_LIST_HEAD(&ctx->overflow_list);
 	INIT_LIST_HEAD(&ctx->iopoll_list);
+	init_llist_head(&ctx->req_free);
 	init_waitqueue_head(&ctx->cq_wait);
 	refcount_set(&ctx->refs, 1);
 	atomic_set(&ctx->inflight, 0);
@@ -147,6 +148,7 @@ static int aior_release(struct inode *inode, struct file *file)
 	/* Drop the file's reference and wait for requests still running. */
 	aior_ctx_put(ctx);
 	wait_for_completion(&ctx->ref_done);
+	aior_req_cache_free(ctx);
 	aior_rsrc_free(ctx);
 
 	aior_ring_free(ctx);

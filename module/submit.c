@@ -28,12 +28,20 @@
 #include "worker.h"
 
 static struct aior_req *aior_req_alloc(struct aior_ctx *ctx)
+	__must_hold(&ctx->uring_lock)
 {
 	struct aior_req *req;
 
-	req = kmem_cache_alloc(aior_req_cachep, GFP_KERNEL);
-	if (!req)
-		return NULL;
+	if (!ctx->req_cache)
+		ctx->req_cache = llist_del_all(&ctx->req_free);
+	if (ctx->req_cache) {
+		req = llist_entry(ctx->req_cache, struct aior_req, free_node);
+		ctx->req_cache = ctx->req_cache->next;
+	} else {
+		req = kmem_cache_alloc(aior_req_cachep, GFP_KERNEL);
+		if (!req)
+			return NULL;
+	}
 	req->ctx = ctx;
 	req->file = NULL;
 	req->creds = NULL;
