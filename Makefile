@@ -9,6 +9,9 @@
 #   make check             build and test on Debian kernels in QEMU (lab/),
 #                          KERNELS="5.10 6.1 6.12 7.2" by default
 #   make demo              boot one kernel (DEMO_KERNEL=6.1) and run ring-cat
+#   make bench             the benchmark in 6.1 and 6.12 guests (bench/README.md)
+#   make check-debug       the suite on a KASAN/lockdep/kmemleak 6.1 kernel built
+#                          once from linux-source-6.1 (~20 min on 2 cores; not CI)
 #   make install           modules_install + libaioring install
 #   make dkms-install      copy the source to /usr/src and dkms add/build/install
 #   make dkms-uninstall    dkms remove and delete the copy
@@ -53,6 +56,9 @@ check:
 demo:
 	bash lab/check.sh demo
 
+check-debug:
+	bash lab/check-debug.sh
+
 install: module-install
 	$(MAKE) -C lib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
@@ -80,5 +86,11 @@ clean:
 	$(MAKE) -C tests clean
 	$(MAKE) -C examples clean
 
-.PHONY: all module module-install sparse lib tests examples check demo install \
+.PHONY: all module module-install sparse lib tests examples check check-debug demo install \
 	dkms-install dkms-uninstall clean
+
+# The benchmark (lab/bench.sh): tables in bench/results/<kernel>.txt.
+bench:
+	bash lab/bench.sh
+
+.PHONY: bench

@@ -63,6 +63,12 @@ else
 fi
 if mknullb nullb2 size=64 queue_mode=2 irqmode=0 memory_backed=1 \
 	blocksize=4096 poll_queues=1; then
+	# Back every page now, through the normal path: null_blk allocates a
+	# memory-backed page on first write, and from its poll handler that
+	# would sleep under iocb_bio_iopoll()'s rcu_read_lock (its bug, which
+	# io_uring would hit too; a debug kernel reports it).
+	dd if=/dev/zero of=/dev/nullb2 bs=1M count=64 conv=fsync 2>/dev/null ||
+		devsay "cannot fill /dev/nullb2"
 	export AIORING_TEST_POLL_DEV=/dev/nullb2
 	devsay "polled raw device /dev/nullb2"
 else
