@@ -72,12 +72,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ring-cat: aioring_queue_init: %s\n", strerror(-ret));
 		return 1;
 	}
-	fprintf(stderr, "ring-cat: ring sq_entries=%u cq_entries=%u features=0x%x%s%s%s%s\n",
+	fprintf(stderr, "ring-cat: ring sq_entries=%u cq_entries=%u features=0x%x%s%s%s%s%s%s%s%s\n",
 		p.sq_entries, p.cq_entries, p.features,
 		p.features & AIORING_FEAT_NODROP ? " NODROP" : "",
 		p.features & AIORING_FEAT_SUBMIT_STABLE ? " SUBMIT_STABLE" : "",
 		p.features & AIORING_FEAT_RW_CUR_POS ? " RW_CUR_POS" : "",
-		p.features & AIORING_FEAT_MM_OWNED ? " MM_OWNED" : "");
+		p.features & AIORING_FEAT_MM_OWNED ? " MM_OWNED" : "",
+		p.features & AIORING_FEAT_NONBLOCK ? " NONBLOCK" : "",
+		p.features & AIORING_FEAT_WAITQ ? " WAITQ" : "",
+		p.features & AIORING_FEAT_STATS ? " STATS" : "",
+		p.features & AIORING_FEAT_REGISTER ? " REGISTER" : "");
 
 	while (!eof) {
 		int res[QD], i;
