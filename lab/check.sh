@@ -28,6 +28,7 @@ export LAB_T0
 . "$LAB_DIR/boot.sh"
 
 HOST_PACKAGES="qemu-system-x86 mmdebstrap busybox-static cpio e2fsprogs xfsprogs kmod
+	man-db groff-base
 	xz-utils zstd gzip gcc make libc6-dev linux-headers-amd64 util-linux"
 
 # Results: per kernel "pass fail skip" counters and the list of failures.
@@ -124,6 +125,21 @@ summary() {
 	[ "$tf" -eq 0 ]
 }
 
+# check_man_pages - render every page in man/ with man -l: each must
+# produce text and no warning.
+check_man_pages() {
+	local page out err rc=0
+	for page in "$REPO_DIR"/man/*.[0-9]; do
+		err=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings=all -l "$page" 2>&1 >/dev/null)
+		out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man -l "$page" 2>/dev/null | wc -l)
+		if [ -n "$err" ] || [ "$out" -lt 20 ]; then
+			log "man page $(basename "$page"): $out lines; ${err:-no warnings}"
+			rc=1
+		fi
+	done
+	return $rc
+}
+
 do_check() {
 	local series
 	log "aioring lab: kernels $KERNELS, cache $LAB_CACHE"
@@ -145,6 +161,11 @@ do_check() {
 		record userspace PASS build-userspace
 	else
 		record userspace FAIL build-userspace
+	fi
+	if (check_man_pages); then
+		record userspace PASS man-pages
+	else
+		record userspace FAIL man-pages
 	fi
 	for series in $KERNELS; do
 		test_kernel "$series"
