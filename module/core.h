@@ -189,7 +189,7 @@ struct aior_rw {
 	struct kiocb		kiocb;
 	u64			addr;
 	u32			len;
-	u32			rw_flags;
+	rwf_t			rw_flags;
 	u16			buf_index;	/* READ_FIXED/WRITE_FIXED */
 	loff_t			pos;
 	bool			cur_pos;	/* sqe->off == -1 */

@@ -37,6 +37,8 @@
 /* rw_flags aioring understands; others get -EOPNOTSUPP, as preadv2(). */
 #define AIOR_RWF_SUPPORTED	(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | \
 				 RWF_NOWAIT | RWF_APPEND)
+/* sqe->rw_flags is a plain __u32 in the ABI; the kernel's type is rwf_t. */
+#define AIOR_RWF(x)		((__force u32)(x))
 
 /* Module parameter: never use IOCB_WAITQ, so the worker fallback is tested. */
 bool aior_no_waitq;
@@ -65,10 +67,10 @@ int aior_rw_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 		       req->opcode == AIORING_OP_READV ||
 		       req->opcode == AIORING_OP_READ_FIXED;
 
-	if (sqe->rw_flags & ~AIOR_RWF_SUPPORTED)
+	if (sqe->rw_flags & ~AIOR_RWF(AIOR_RWF_SUPPORTED))
 		return -EOPNOTSUPP;
 	/* As io_uring: HIPRI needs someone to poll, i.e. a polled ring. */
-	if (sqe->rw_flags & RWF_HIPRI)
+	if (sqe->rw_flags & AIOR_RWF(RWF_HIPRI))
 		return -EINVAL;
 
 	if (sqe->buf_index && !fixed)
@@ -76,7 +78,7 @@ int aior_rw_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 	rw->buf_index = sqe->buf_index;
 	rw->addr = sqe->addr;
 	rw->len = sqe->len;
-	rw->rw_flags = sqe->rw_flags;
+	rw->rw_flags = (__force rwf_t)sqe->rw_flags;
 	rw->free_iov = NULL;
 	rw->ready = false;
 	rw->bytes_done = 0;
