@@ -80,7 +80,7 @@ run_guest() {
 		-m "$LAB_MEM" -smp "$LAB_SMP" -nographic -no-reboot \
 		-kernel "$VMLINUZ" -initrd "$out/initrd-$mode.gz" \
 		-drive "file=$out/disk.img,if=virtio,format=raw,cache=unsafe" \
-		-append "console=ttyS0 quiet panic=-1 $LAB_APPEND" \
+		-append "console=ttyS0 ${LAB_QUIET-quiet} panic=-1 $LAB_APPEND" \
 		</dev/null >"$console" 2>&1 &
 	_LAB_GUEST_PID=$!
 	trap 'kill "$_LAB_GUEST_PID" 2>/dev/null' EXIT
