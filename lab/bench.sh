@@ -38,9 +38,7 @@ export BENCH_ONLY=${BENCH_ONLY:-P1 P2 P3 P4 P5}
 export BENCH_REPEAT=${BENCH_REPEAT:-3}
 BENCH_RESULTS=${BENCH_RESULTS:-$REPO_DIR/bench/results}
 
-HOST_PACKAGES="qemu-system-x86 mmdebstrap busybox-static cpio e2fsprogs xfsprogs kmod
-	xz-utils zstd gzip gcc make libc6-dev linux-headers-amd64 util-linux
-	liburing-dev libaio-dev"
+HOST_PACKAGES="$LAB_HOST_PACKAGES liburing-dev libaio-dev"
 
 # bench_kernel SERIES - build, boot, and write the result file.
 bench_kernel() {

@@ -27,9 +27,7 @@ export LAB_T0
 . "$LAB_DIR/initramfs.sh"
 . "$LAB_DIR/boot.sh"
 
-HOST_PACKAGES="qemu-system-x86 mmdebstrap busybox-static cpio e2fsprogs xfsprogs kmod
-	man-db groff-base
-	xz-utils zstd gzip gcc make libc6-dev linux-headers-amd64 util-linux"
+HOST_PACKAGES="$LAB_HOST_PACKAGES man-db groff-base"
 
 # Results: per kernel "pass fail skip" counters and the list of failures.
 declare -A NPASS NFAIL NSKIP

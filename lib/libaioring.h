@@ -308,8 +308,8 @@ static inline void aioring_cq_advance(struct aioring *ring, unsigned nr)
 	if (nr) {
 		/*
 		 * Ensure the CQEs have been read before the module may reuse
-		 * their slots; pairs with the module's READ_ONCE() of the CQ
-		 * head in aior_cq_space().
+		 * their slots; pairs with the module's smp_load_acquire() of
+		 * the CQ head in aior_fill_cqe().
 		 */
 		aioring_smp_store_release(ring->cq.khead, *ring->cq.khead + nr);
 	}

@@ -91,11 +91,10 @@ struct aior_buf_table {
  */
 #define AIOR_HASH_BITS	5
 struct aior_hash_bucket {
-	spinlock_t		lock;
+	spinlock_t		lock;		/* protects running and list */
 	bool			running;	/* a worker drains @list */
 	struct list_head	list;		/* of aior_req.hash_node */
 	struct work_struct	work;
-	struct aior_ctx		*ctx;
 };
 
 struct aior_ctx {
@@ -213,7 +212,6 @@ struct aior_fsync {
 enum {
 	AIOR_F_USER_NOWAIT	= 1 << 0,	/* RWF_NOWAIT: -EAGAIN is the result */
 	AIOR_F_FORCE_ASYNC	= 1 << 1,	/* SQWQ mode or AIORING_SQE_ASYNC */
-	AIOR_F_WAITQ		= 1 << 2,	/* completed through a WAITQ retry */
 	AIOR_F_IOPOLL		= 1 << 3,	/* on ctx->iopoll_list */
 };
 

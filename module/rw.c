@@ -353,32 +353,6 @@ static int aior_read_waitq(struct aior_req *req)
 	}
 }
 
-/* The WAITQ retry, on the retry workqueue. */
-void aior_waitq_retry_fn(struct work_struct *work)
-{
-	struct aior_req *req = container_of(work, struct aior_req, retry_work);
-	struct aior_worker_state st;
-	int ret;
-
-	if (!aior_worker_enter(req, &st)) {
-		aior_req_done(req, -ECANCELED);
-		return;
-	}
-	refcount_inc(&req->refs);
-	ret = aior_read_waitq(req);
-	aior_worker_leave(&st);
-
-	if (ret == -EIOCBQUEUED) {
-		/* Armed again; the callback owns the completion. */
-	} else if (ret == -EAGAIN) {
-		aior_punt(req);
-	} else {
-		aior_stat_inc(req->ctx, completed_waitq);
-		aior_req_done(req, ret);
-	}
-	aior_req_put(req);
-}
-
 int aior_read(struct aior_req *req, unsigned int issue_flags)
 {
 	struct aior_rw *rw = &req->rw;
@@ -387,6 +361,9 @@ int aior_read(struct aior_req *req, unsigned int issue_flags)
 	ret = aior_rw_setup(req, FMODE_READ);
 	if (ret)
 		return ret;
+	/* Re-driven by the page-unlock callback: continue with WAITQ. */
+	if (issue_flags & AIOR_ISSUE_RETRY)
+		return aior_read_waitq(req);
 	if (!aior_rw_begin(req, issue_flags))
 		return -EAGAIN;
 

@@ -14,7 +14,6 @@ int aior_fsync_prep(struct aior_req *req, const struct aioring_sqe *sqe);
 int aior_fsync(struct aior_req *req, unsigned int issue_flags);
 
 extern bool aior_no_waitq;
-void aior_waitq_retry_fn(struct work_struct *work);
 void aior_rw_iopoll_done(struct aior_req *req);
 
 #endif /* AIOR_RW_H */

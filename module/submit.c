@@ -41,6 +41,8 @@ static struct aior_req *aior_req_alloc(struct aior_ctx *ctx)
 		req = kmem_cache_alloc(aior_req_cachep, GFP_KERNEL);
 		if (!req)
 			return NULL;
+		/* Once per object: a recycled request's items are idle. */
+		aior_req_init_work(req);
 	}
 	req->ctx = ctx;
 	req->file = NULL;
@@ -55,7 +57,6 @@ static struct aior_req *aior_req_alloc(struct aior_ctx *ctx)
 	INIT_LIST_HEAD(&req->iopoll_node);
 	req->buf_tbl = NULL;
 	refcount_set(&req->refs, 1);
-	aior_req_init_work(req, aior_waitq_retry_fn);
 	atomic_inc(&ctx->inflight);
 	aior_ctx_get(ctx);
 	return req;

@@ -60,21 +60,53 @@ void aior_worker_leave(struct aior_worker_state *st)
 	mmput(st->mm);
 }
 
-/* Issue @req, allowed to block, in the current worker. */
-static void aior_run_blocking(struct aior_req *req)
+/*
+ * Issue @req in the current kernel thread as its submitter: its mm and
+ * creds. Returns the issue's result, or -ECANCELED when the owner is gone.
+ * The caller holds an issue reference on @req.
+ */
+static int aior_worker_issue(struct aior_req *req, unsigned int issue_flags)
 {
 	struct aior_worker_state st;
 	int ret;
 
-	if (!aior_worker_enter(req, &st)) {
-		aior_req_done(req, -ECANCELED);
-		return;
-	}
-	refcount_inc(&req->refs);
-	ret = req->def->issue(req, AIOR_ISSUE_WORKER);
+	if (!aior_worker_enter(req, &st))
+		return -ECANCELED;
+	ret = req->def->issue(req, issue_flags);
 	aior_worker_leave(&st);
+	return ret;
+}
+
+/* Issue @req, allowed to block, in the current worker. */
+static void aior_run_blocking(struct aior_req *req)
+{
+	int ret;
+
+	refcount_inc(&req->refs);
+	ret = aior_worker_issue(req, AIOR_ISSUE_WORKER);
 	if (ret != -EIOCBQUEUED)
 		aior_req_done(req, ret);
+	aior_req_put(req);
+}
+
+/* The WAITQ retry, queued by the page-unlock callback; never blocks on I/O. */
+static void aior_retry_work_fn(struct work_struct *work)
+{
+	struct aior_req *req = container_of(work, struct aior_req, retry_work);
+	int ret;
+
+	refcount_inc(&req->refs);
+	ret = aior_worker_issue(req, AIOR_ISSUE_RETRY);
+	if (ret == -EIOCBQUEUED) {
+		/* Armed again; the callback owns the completion. */
+	} else if (ret == -EAGAIN) {
+		/* WAITQ cannot help: block in the pool. */
+		aior_punt(req);
+	} else {
+		if (ret != -ECANCELED)
+			aior_stat_inc(req->ctx, completed_waitq);
+		aior_req_done(req, ret);
+	}
 	aior_req_put(req);
 }
 
@@ -156,10 +188,10 @@ void aior_queue_retry(struct aior_req *req)
  * retry can be re-queued while it still runs, and the workqueue only
  * keeps such an item from running twice at once if its state is intact.
  */
-void aior_req_init_work(struct aior_req *req, work_func_t retry_fn)
+void aior_req_init_work(struct aior_req *req)
 {
 	INIT_WORK(&req->work, aior_work_fn);
-	INIT_WORK(&req->retry_work, retry_fn);
+	INIT_WORK(&req->retry_work, aior_retry_work_fn);
 }
 
 /**
@@ -187,7 +219,6 @@ int aior_wq_setup(struct aior_ctx *ctx, u32 *max_workers)
 		INIT_LIST_HEAD(&b->list);
 		INIT_WORK(&b->work, aior_hash_work_fn);
 		b->running = false;
-		b->ctx = ctx;
 	}
 	*max_workers = n;
 	return 0;

@@ -54,7 +54,6 @@ static void run_ios(struct aioring *ring, int fd, int write, unsigned char *bufs
 
 	while (done < NR_IOS) {
 		struct aioring_cqe *cqe;
-		int ret;
 
 		while (submitted < NR_IOS && submitted - done < QD) {
 			struct aioring_sqe *sqe = t_get_sqe(ring);
@@ -68,12 +67,7 @@ static void run_ios(struct aioring *ring, int fd, int write, unsigned char *bufs
 			aioring_sqe_set_data64(sqe, submitted);
 			submitted++;
 		}
-		ret = aioring_submit(ring);
-		if (ret < 0 && ret != -EBUSY)
-			t_fail("submit: %s", t_resname(ret));
-		ret = aioring_wait_cqe(ring, &cqe);
-		if (ret < 0)
-			t_fail("wait_cqe: %s", t_resname(ret));
+		cqe = t_submit_wait_one(ring);
 		if (cqe->user_data >= NR_IOS)
 			t_fail("unexpected user_data %llu",
 			       (unsigned long long)cqe->user_data);

@@ -38,7 +38,6 @@ static void cold_reads(struct aioring *ring, struct aioring_stats *st)
 	t_drop_cache(fd);
 	while (done < NR_IOS) {
 		struct aioring_cqe *cqe;
-		int ret;
 
 		/* Completions come in any order: a buffer is reused only once free. */
 		while (submitted < NR_IOS && nr_free) {
@@ -51,12 +50,7 @@ static void cold_reads(struct aioring *ring, struct aioring_stats *st)
 			aioring_sqe_set_data64(sqe, slot);
 			submitted++;
 		}
-		ret = aioring_submit(ring);
-		if (ret < 0 && ret != -EBUSY)
-			t_fail("submit: %s", t_resname(ret));
-		ret = aioring_wait_cqe(ring, &cqe);
-		if (ret < 0)
-			t_fail("wait_cqe: %s", t_resname(ret));
+		cqe = t_submit_wait_one(ring);
 		slot = cqe->user_data;
 		if (cqe->res != BS)
 			t_fail("read of block %u: %s", blocks[slot],

@@ -27,6 +27,24 @@ static inline void t_ring_mode(struct aioring *ring, unsigned entries,
 		       t_resname(ret));
 }
 
+/*
+ * Submit what is prepared (-EBUSY only means completions must be reaped
+ * first) and wait for one CQE, which the caller marks seen.
+ */
+static inline struct aioring_cqe *t_submit_wait_one(struct aioring *ring)
+{
+	struct aioring_cqe *cqe;
+	int ret;
+
+	ret = aioring_submit(ring);
+	if (ret < 0 && ret != -EBUSY)
+		t_fail("submit: %s", t_resname(ret));
+	ret = aioring_wait_cqe(ring, &cqe);
+	if (ret < 0)
+		t_fail("wait_cqe: %s", t_resname(ret));
+	return cqe;
+}
+
 static inline void t_stats(struct aioring *ring, struct aioring_stats *st)
 {
 	if (ioctl(ring->ring_fd, AIORING_IOC_STATS, st) < 0)
