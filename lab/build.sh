@@ -5,7 +5,7 @@
 # (make -C <headers> M=<source> modules -> aioring.ko at the top of the
 # source).  Every kernel gets its own fresh copy of the source tree, so builds
 # for different kernels never share objects: on the host under
-# $LAB_BUILD/<kver>/src, for chroot kernels at /build/aioring inside the
+# $LAB_BUILD/<kver>/src, for chroot kernels at /build/aioring-<tag> inside the
 # suite's chroot, built there with the suite's own compiler (with /proc
 # mounted for the duration: 7.x's objtool needs it).  A build that prints any
 # warning (compiler or modpost) counts as failed.
@@ -65,7 +65,9 @@ build_module() {
 	rm -f "$out/aioring.ko" "$out/build.log"
 	log "building module for $KVER"
 	if [ -n "$CHROOT" ]; then
-		src=/build/aioring
+		# One directory per $LAB_BUILD, so two lab runs (two worktrees)
+		# sharing the cached chroots never build in the same place.
+		src=/build/aioring-$(printf '%s' "$LAB_BUILD" | md5sum | cut -c1-8)
 		copy_source "$CHROOT$src"
 		kbuild_in_chroot "$CHROOT" "$KHDR" "$src" "$out/build.log" || rc=$?
 		src="$CHROOT$src"
