@@ -63,8 +63,9 @@ install: module-install
 	$(MAKE) -C lib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	install -D -m 0644 packaging/60-aioring.rules $(DESTDIR)/etc/udev/rules.d/60-aioring.rules
 	install -D -m 0644 packaging/aioring.conf $(DESTDIR)/etc/modprobe.d/aioring.conf
-	install -D -m 0644 man/aioring.7 $(DESTDIR)$(PREFIX)/share/man/man7/aioring.7
-	install -D -m 0644 man/libaioring.3 $(DESTDIR)$(PREFIX)/share/man/man3/libaioring.3
+	for page in $(wildcard man/*.[137]); do \
+		install -D -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man$${page##*.}/$${page##*/} || exit 1; \
+	done
 
 dkms-install:
 	@test -n "$(DKMS_VERSION)" || { echo "no PACKAGE_VERSION in dkms.conf" >&2; exit 1; }
