@@ -86,6 +86,15 @@ static void write_all(const char *buf, size_t len)
 	}
 }
 
+static unsigned long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000 +
+	       (unsigned long long)ts.tv_nsec / 1000000;
+}
+
 /*
  * Reap one CQE without entering the module: spin on the CQ ring, yielding
  * the CPU now and then (to the SQ thread, on a small machine). The spin is
@@ -135,7 +144,8 @@ int main(int argc, char **argv)
 	char *mem;
 	struct stat sb;
 	unsigned long long nchunks, next_queue = 0, next_write = 0;
-	unsigned i, waited_ms;
+	unsigned long long t0, waited_ms;
+	unsigned i;
 	int fd, opt, ret;
 
 	while ((opt = getopt(argc, argv, "d:b:i:")) != -1) {
@@ -273,7 +283,8 @@ int main(int argc, char **argv)
 	 * 4. Let the thread go idle: it sets NEED_WAKEUP and sleeps. The flag
 	 * lives in the SQ ring, where aioring_submit() reads it too.
 	 */
-	for (waited_ms = 0; waited_ms < 4 * idle_ms + 2000; waited_ms += 10) {
+	t0 = now_ms();
+	while ((waited_ms = now_ms() - t0) < 4ULL * idle_ms + 2000) {
 		if (AIORING_READ_ONCE(*ring.sq.kflags) & AIORING_SQ_NEED_WAKEUP)
 			break;
 		usleep(10000);
@@ -282,7 +293,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sqpoll-reader: the SQ thread never set NEED_WAKEUP\n");
 		return 1;
 	}
-	fprintf(stderr, "sqpoll-reader: SQ thread idle: NEED_WAKEUP set after about %u ms\n",
+	fprintf(stderr, "sqpoll-reader: SQ thread idle: NEED_WAKEUP seen %llu ms after the last read\n",
 		waited_ms);
 
 	/* 5. One NOP: aioring_submit() must wake the thread, with one ENTER. */
