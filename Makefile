@@ -5,7 +5,7 @@
 # wireguard-linux-compat's src/Makefile.
 #
 #   make [module]          aioring.ko for the running kernel (KDIR= to change)
-#   make lib|tests|examples
+#   make lib|tests|examples|tools
 #   make check             build and test on Debian kernels in QEMU (lab/),
 #                          KERNELS="5.10 6.1 6.12 7.2" by default
 #   make demo              boot one kernel (DEMO_KERNEL=6.1) and run ring-cat
@@ -50,6 +50,9 @@ tests: lib
 examples: lib
 	$(MAKE) -C examples
 
+tools:
+	$(MAKE) -C tools
+
 check:
 	bash lab/check.sh check
 
@@ -65,6 +68,8 @@ install: module-install
 	install -D -m 0644 packaging/aioring.conf $(DESTDIR)/etc/modprobe.d/aioring.conf
 	install -D -m 0644 man/aioring.7 $(DESTDIR)$(PREFIX)/share/man/man7/aioring.7
 	install -D -m 0644 man/libaioring.3 $(DESTDIR)$(PREFIX)/share/man/man3/libaioring.3
+	$(MAKE) -C tools install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	install -D -m 0644 man/aioring-info.1 $(DESTDIR)$(PREFIX)/share/man/man1/aioring-info.1
 
 dkms-install:
 	@test -n "$(DKMS_VERSION)" || { echo "no PACKAGE_VERSION in dkms.conf" >&2; exit 1; }
@@ -89,7 +94,9 @@ clean:
 	$(MAKE) -C lib clean
 	$(MAKE) -C tests clean
 	$(MAKE) -C examples clean
+	$(MAKE) -C tools clean
 
+.PHONY: tools
 .PHONY: all module module-install sparse lib tests examples check check-debug demo install \
 	dkms-install dkms-uninstall clean
 
