@@ -163,7 +163,7 @@ check_info_host() {
 	for kver in "${KVERS[@]}"; do
 		[ -e "$LAB_BUILD/$kver/aioring.ko" ] || continue
 		out=$("$info" --module "$LAB_BUILD/$kver/aioring.ko")
-		ver=$(sed -n 's/^  version: *//p' <<<"$out")
+		ver=$(sed -n '/^Module/,/^$/s/^  version: *//p' <<<"$out")
 		[ "$ver" = "$want" ] ||
 			{ log "aioring.ko for $kver: version '$ver', dkms.conf says '$want'"; rc=1; }
 		grep -q '^  build features: *[A-Z]' <<<"$out" ||

@@ -8,7 +8,9 @@
  * io_uring_setup(2) works for this test, and, with the module loaded, the
  * ext4 test directory's mount probed with async buffered reads. Without
  * the module (as on the lab's host), it still exits 0, says "loaded":
- * false, and reports no file system as probed.
+ * false, and reports no file system as probed. It puts a file in the test
+ * directory, so the search for one is what gets exercised there (info-plain
+ * sees the directory empty: the O_TMPFILE fallback).
  *
  * AIORING_INFO names the program (default /usr/bin/aioring-info, where
  * the lab's guests have it).
@@ -417,6 +419,9 @@ int main(void)
 	size_t i;
 
 	self_test();
+	/* A regular file to find on the test directory's file system. */
+	if (getenv("AIORING_TEST_DIR"))
+		t_create_file(4096, NULL, buf, sizeof(buf));
 	if (!prog || !*prog)
 		prog = "/usr/bin/aioring-info";
 	if (access(prog, X_OK))
@@ -513,6 +518,10 @@ int main(void)
 		      rasync ? (rasync->b ? "yes" : "no") : "null");
 		if (loaded && !strcmp(type, "ext4") && (!rasync || !rasync->b))
 			t_fail("%s is ext4: expected probed with rasync true", dir);
+		/* The file made below is there to be found (no O_TMPFILE). */
+		if (loaded && strcmp(get_or_null(fs, "probe_method", J_STR) ?
+				     get(fs, "probe_method", J_STR)->str : "", "file"))
+			t_fail("%s: expected probe_method \"file\" (a file exists)", dir);
 		if (!loaded && strcmp(get_or_null(fs, "reason", J_STR) ?
 				      get(fs, "reason", J_STR)->str : "", "module not loaded"))
 			t_fail("%s: expected reason \"module not loaded\"", dir);

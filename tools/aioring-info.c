@@ -99,6 +99,7 @@ struct fs_info {
 	enum fs_status status;
 	char	reason[256];
 	char	probe_file[PATH_MAX];
+	bool	tmpfile;		/* probed an unnamed O_TMPFILE */
 	unsigned caps;			/* AIORING_FILE_* when FS_PROBED */
 };
 
@@ -639,8 +640,22 @@ static void probe_fs(struct fs_info *fs, dev_t dev)
 	}
 	fd = find_file(fs->mnt, dev, fs->probe_file, sizeof(fs->probe_file));
 	if (fd < 0) {
-		copy_str(fs->reason, sizeof(fs->reason), "no readable regular file");
-		return;
+		/*
+		 * An empty file system (a fresh one, a tmpfs): where this user
+		 * may write, an unnamed file answers as well. It has no name,
+		 * so it vanishes at close and nobody else ever sees it.
+		 */
+		fd = open(fs->mnt, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (fd >= 0 && (fstat(fd, &st) || st.st_dev != dev)) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd < 0) {
+			copy_str(fs->reason, sizeof(fs->reason),
+				 "no readable regular file");
+			return;
+		}
+		fs->tmpfile = true;
 	}
 	memset(&pf, 0, sizeof(pf));
 	pf.fd = fd;
@@ -1028,6 +1043,8 @@ static void print_json(void)
 		jkstr("status", status[fs->status], 6, false);
 		jkstr("reason", or_null(fs->reason), 6, false);
 		jkstr("probe_file", or_null(fs->probe_file), 6, false);
+		jkstr("probe_method", fs->status != FS_PROBED ? NULL :
+		      fs->tmpfile ? "tmpfile" : "file", 6, false);
 		jkey("caps", 6, false);
 		if (fs->status == FS_PROBED)
 			printf("%u", fs->caps);
