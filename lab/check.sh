@@ -150,7 +150,8 @@ check_man_pages() {
 
 # check_info_host - aioring-info on the host, which cannot load modules: it
 # must say the module is not loaded and exit 0, its JSON must pass
-# tests/info-json, and --module must read dkms.conf's version (the one
+# tests/info-json, it must blame seccomp filters (tests/info-seccomp), and
+# --module must read dkms.conf's version (the one
 # source of it) from every aioring.ko this run built.
 check_info_host() {
 	local info="$REPO_DIR/tools/build/aioring-info" out rc=0 kver ver want
@@ -160,6 +161,8 @@ check_info_host() {
 		{ log "aioring-info on the host does not say the module is not loaded"; rc=1; }
 	AIORING_INFO=$info "$REPO_DIR/tests/build/info-json" >&2 ||
 		{ log "tests/info-json on the host failed"; rc=1; }
+	AIORING_INFO=$info "$REPO_DIR/tests/build/info-seccomp" >&2 || [ $? -eq 77 ] ||
+		{ log "tests/info-seccomp on the host failed"; rc=1; }
 	for kver in "${KVERS[@]}"; do
 		[ -e "$LAB_BUILD/$kver/aioring.ko" ] || continue
 		out=$("$info" --module "$LAB_BUILD/$kver/aioring.ko")

@@ -486,6 +486,9 @@ static void probe_io_uring(void)
 		snprintf(uring.reason, sizeof(uring.reason),
 			 "disabled by kernel.io_uring_disabled=1 for processes outside kernel.io_uring_group (gid %ld) without CAP_SYS_ADMIN",
 			 uring.group);
+	} else if (uring.err == ENOSYS && !strcmp(uring.config, "n")) {
+		copy_str(uring.reason, sizeof(uring.reason),
+			 "not built: the kernel config has no CONFIG_IO_URING");
 	} else if (uring.seccomp == 2) {
 		snprintf(uring.reason, sizeof(uring.reason),
 			 "io_uring_setup(2) fails with %s under a seccomp filter (Seccomp: 2%s), which most likely refuses it%s",
