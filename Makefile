@@ -5,7 +5,7 @@
 # wireguard-linux-compat's src/Makefile.
 #
 #   make [module]          aioring.ko for the running kernel (KDIR= to change)
-#   make lib|tests|examples
+#   make lib|tests|examples|tools
 #   make check             build and test on Debian kernels in QEMU (lab/),
 #                          KERNELS="5.10 6.1 6.12 7.2" by default
 #   make demo              boot one kernel (DEMO_KERNEL=6.1) and run ring-cat
@@ -50,6 +50,9 @@ tests: lib
 examples: lib
 	$(MAKE) -C examples
 
+tools:
+	$(MAKE) -C tools
+
 check:
 	bash lab/check.sh check
 
@@ -66,6 +69,7 @@ install: module-install
 	for page in $(wildcard man/*.[137]); do \
 		install -D -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man$${page##*.}/$${page##*/} || exit 1; \
 	done
+	$(MAKE) -C tools install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
 dkms-install:
 	@test -n "$(DKMS_VERSION)" || { echo "no PACKAGE_VERSION in dkms.conf" >&2; exit 1; }
@@ -90,7 +94,9 @@ clean:
 	$(MAKE) -C lib clean
 	$(MAKE) -C tests clean
 	$(MAKE) -C examples clean
+	$(MAKE) -C tools clean
 
+.PHONY: tools
 .PHONY: all module module-install sparse lib tests examples check check-debug demo install \
 	dkms-install dkms-uninstall clean
 

@@ -95,8 +95,8 @@ build_userspace() {
 	local logfile="$LAB_BUILD/userspace.log" d
 	mkdir -p "$LAB_BUILD"
 	: >"$logfile"
-	log "building userspace (lib, tests, examples)"
-	for d in lib tests examples; do
+	log "building userspace (lib, tests, examples, tools)"
+	for d in lib tests examples tools; do
 		if ! make -C "$REPO_DIR/$d" >>"$logfile" 2>&1; then
 			log "userspace build FAILED in $d/ (log: $logfile)"
 			tail -n 40 "$logfile" | sed 's/^/    | /' >&2

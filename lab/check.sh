@@ -158,6 +158,33 @@ check_man_pages() {
 	return $rc
 }
 
+# check_info_host - aioring-info on the host, which cannot load modules: it
+# must say the module is not loaded and exit 0, its JSON must pass
+# tests/info-json, it must blame seccomp filters (tests/info-seccomp), and
+# --module must read dkms.conf's version (the one
+# source of it) from every aioring.ko this run built.
+check_info_host() {
+	local info="$REPO_DIR/tools/build/aioring-info" out rc=0 kver ver want
+	want=$(sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$REPO_DIR/dkms.conf")
+	out=$("$info") || { log "aioring-info without the module: exit $?"; rc=1; }
+	grep -q '^  loaded: *no: the aioring module is not loaded$' <<<"$out" ||
+		{ log "aioring-info on the host does not say the module is not loaded"; rc=1; }
+	AIORING_INFO=$info "$REPO_DIR/tests/build/info-json" >&2 ||
+		{ log "tests/info-json on the host failed"; rc=1; }
+	AIORING_INFO=$info "$REPO_DIR/tests/build/info-seccomp" >&2 || [ $? -eq 77 ] ||
+		{ log "tests/info-seccomp on the host failed"; rc=1; }
+	for kver in "${KVERS[@]}"; do
+		[ -e "$LAB_BUILD/$kver/aioring.ko" ] || continue
+		out=$("$info" --module "$LAB_BUILD/$kver/aioring.ko")
+		ver=$(sed -n '/^Module/,/^$/s/^  version: *//p' <<<"$out")
+		[ "$ver" = "$want" ] ||
+			{ log "aioring.ko for $kver: version '$ver', dkms.conf says '$want'"; rc=1; }
+		grep -q '^  build features: *[A-Z]' <<<"$out" ||
+			{ log "aioring.ko for $kver: no build features recorded"; rc=1; }
+	done
+	return $rc
+}
+
 do_check() {
 	local series
 	log "aioring lab: kernels $KERNELS, cache $LAB_CACHE"
@@ -188,6 +215,11 @@ do_check() {
 	for series in $KERNELS; do
 		test_kernel "$series"
 	done
+	if (check_info_host); then
+		record userspace PASS info-no-module
+	else
+		record userspace FAIL info-no-module
+	fi
 	summary
 }
 

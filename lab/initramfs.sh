@@ -10,6 +10,7 @@
 #   /lib/aioring/aioring.ko  the module under test
 #   /tests/                tests/build/* and tests/run-tests.sh
 #   /examples/             examples/build/*
+#   /usr/bin/aioring-info  tools/build/aioring-info
 # The module list is the dependency closure of a few wanted modules, from
 # `modinfo -F depends` on that kernel's .ko files; modules built into the
 # kernel are simply not found and skipped.  They are decompressed on the host
@@ -155,6 +156,9 @@ make_initramfs() {
 			install -m 0755 "$REPO_DIR/tests/run-tests.sh" "$root/tests/run-tests.sh"
 	fi
 	stage_dir "${LAB_EXAMPLES_DIR:-$REPO_DIR/examples/build}" "$root/examples"
+	# aioring-info, where an installed system has it (tests/info-*).
+	[ ! -x "$REPO_DIR/tools/build/aioring-info" ] ||
+		install -m 0755 "$REPO_DIR/tools/build/aioring-info" "$root/usr/bin/aioring-info"
 	case $mode in
 	bench) stage_bench "$root" ;; # lab/bench.sh
 	check) stage_check "$root" ;;

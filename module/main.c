@@ -31,6 +31,7 @@
 #include "cq.h"
 #include "opdef.h"
 #include "ring.h"
+#include "info.h"
 #include "iopoll.h"
 #include "rsrc.h"
 #include "rw.h"
@@ -38,7 +39,11 @@
 #include "submit.h"
 #include "worker.h"
 
-#define AIORING_VERSION "0.1.0"
+/* PACKAGE_VERSION of dkms.conf, passed by Kbuild: one place states it. */
+#ifndef AIOR_VERSION
+#error "AIOR_VERSION comes from dkms.conf through Kbuild"
+#endif
+#define AIORING_VERSION AIOR_VERSION
 
 static bool aior_disabled;
 module_param_named(disabled, aior_disabled, bool, 0644);
@@ -87,6 +92,7 @@ static void aior_check_abi(void)
 	BUILD_BUG_ON(sizeof(sigset_t) != 8);
 	BUILD_BUG_ON(sizeof(struct aioring_stats) != 128);
 	BUILD_BUG_ON(sizeof(struct aioring_register_args) != 40);
+	BUILD_BUG_ON(sizeof(struct aioring_probe_file) != 40);
 }
 
 static bool aior_may_open(void)
@@ -246,7 +252,8 @@ static long aior_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	void __user *argp = (void __user *)arg;
 
 	if (cmd != AIORING_IOC_SETUP && cmd != AIORING_IOC_ENTER &&
-	    cmd != AIORING_IOC_STATS && cmd != AIORING_IOC_REGISTER)
+	    cmd != AIORING_IOC_STATS && cmd != AIORING_IOC_REGISTER &&
+	    cmd != AIORING_IOC_PROBE_FILE)
 		return -ENOTTY;
 	/*
 	 * The ring, and every buffer address in its SQEs, belongs to the mm
@@ -266,6 +273,8 @@ static long aior_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return aior_get_stats(ctx, argp);
 	case AIORING_IOC_REGISTER:
 		return aior_register(ctx, argp);
+	case AIORING_IOC_PROBE_FILE:
+		return aior_probe_file(argp);
 	}
 	return -ENOTTY;
 }

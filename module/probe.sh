@@ -7,10 +7,15 @@
 # compiler flags and module/compat.h turns the macros into small wrappers,
 # so no other file looks at kernel versions.
 #
+# The names found are also printed as one string, AIOR_FEATURES, which the
+# module reports (modinfo -F features, /sys/module/aioring/parameters/features)
+# so aioring-info(1) can say what the build saw.
+#
 # Usage: probe.sh <kernel source or headers tree>
 
 tree="$1"
 inc="$tree/include/linux"
+found=""
 
 have() {
 	# have NAME "FILE..." PATTERN: any of the files (under include/linux)
@@ -18,6 +23,7 @@ have() {
 	for f in $files; do
 		if [ -f "$inc/$f" ] && grep -qE "$pattern" "$inc/$f"; then
 			printf ' -DAIOR_HAVE_%s' "$name"
+			found="$found${found:+ }$name"
 			return
 		fi
 	done
@@ -39,4 +45,5 @@ have IOPOLL_COMP_BATCH	fs.h	'int \(\*iopoll\)\(struct kiocb \*kiocb, struct io_c
 # behaviour behind an unchanged prototype; this helper is its visible mark.
 # (kiocb_start_write() alone is no mark: 6.1.y got it without the move.)
 have VFS_WRITE_TAKES_FREEZE "fs.h fs/super.h" 'int __sb_write_started\('
-printf '\n'
+# Single quotes keep the string one word through kbuild's shell.
+printf " '-DAIOR_FEATURES=\"%s\"'\n" "$found"

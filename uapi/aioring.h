@@ -318,11 +318,61 @@ struct aioring_register_args {
 	__u64	resv[2];
 };
 
+/*
+ * Argument of AIORING_IOC_PROBE_FILE: how aioring would treat I/O on an
+ * open file, so a program (or aioring-info(1)) can tell whether reads on a
+ * file system can complete without a worker. It needs no ring set up.
+ *
+ * fd (in): the file to probe; -EBADF if it is not open.
+ * flags (in): none defined; must be zero, as must every resv field
+ *	(-EINVAL otherwise).
+ * caps (out): AIORING_FILE_* bits; its value on input is ignored. The
+ *	answer describes the file as it was opened (some kernels set these
+ *	per open file) on this kernel, with the module parameters in force
+ *	at the time of the call.
+ */
+struct aioring_probe_file {
+	__s32	fd;
+	__u32	flags;
+	__u32	caps;			/* out: AIORING_FILE_* */
+	__u32	resv1;
+	__u64	resv[3];
+};
+
+/*
+ * AIORING_FILE_ASYNC: a regular file or a block device. Requests on it
+ *	never block ENTER in the inline mode: what would block goes to
+ *	IOCB_WAITQ or a worker. Other files (pipes, sockets, character
+ *	devices) execute inline and may block ENTER.
+ * AIORING_FILE_NOWAIT: the file honours IOCB_NOWAIT (FMODE_NOWAIT), so an
+ *	inline attempt is made before any handoff, and RWF_NOWAIT works.
+ * AIORING_FILE_BUF_RASYNC: its file system supports async buffered reads
+ *	(FMODE_BUF_RASYNC before 6.12, FOP_BUFFER_RASYNC since): a buffered
+ *	read of uncached data can wait for its pages with IOCB_WAITQ
+ *	callbacks instead of a thread.
+ * AIORING_FILE_WAITQ: buffered reads of this file that would block use
+ *	IOCB_WAITQ right now (BUF_RASYNC on a regular file, on a kernel with
+ *	IOCB_WAITQ, and the module's no_waitq parameter off); without it they
+ *	go to the worker pool.
+ * AIORING_FILE_BUF_WASYNC: buffered writes may be tried with IOCB_NOWAIT
+ *	(FMODE_BUF_WASYNC / FOP_BUFFER_WASYNC); without it they go to a
+ *	worker at once.
+ * AIORING_FILE_IOPOLL: the file can be polled (->iopoll), so O_DIRECT
+ *	I/O on it works on an AIORING_SETUP_IOPOLL ring.
+ */
+#define AIORING_FILE_ASYNC		(1U << 0)
+#define AIORING_FILE_NOWAIT		(1U << 1)
+#define AIORING_FILE_BUF_RASYNC		(1U << 2)
+#define AIORING_FILE_WAITQ		(1U << 3)
+#define AIORING_FILE_BUF_WASYNC		(1U << 4)
+#define AIORING_FILE_IOPOLL		(1U << 5)
+
 #define AIORING_IOC_MAGIC	0xA9
 #define AIORING_IOC_SETUP	_IOWR(AIORING_IOC_MAGIC, 1, struct aioring_params)
 #define AIORING_IOC_ENTER	_IOW(AIORING_IOC_MAGIC, 2, struct aioring_enter_args)
 #define AIORING_IOC_STATS	_IOR(AIORING_IOC_MAGIC, 3, struct aioring_stats)
 #define AIORING_IOC_REGISTER	_IOW(AIORING_IOC_MAGIC, 4, struct aioring_register_args)
+#define AIORING_IOC_PROBE_FILE	_IOWR(AIORING_IOC_MAGIC, 5, struct aioring_probe_file)
 
 #ifdef __cplusplus
 }
