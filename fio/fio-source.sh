@@ -32,7 +32,15 @@ dir=$1
 version=${2:-}
 if [ -z "$version" ]; then
 	# shellcheck disable=SC2016 # dpkg-query's own ${field} syntax
-	version=$(dpkg-query -W -f='${Version}' fio 2>/dev/null || true)
+	version=$(dpkg-query -W -f='${Status} ${Version}' fio 2>/dev/null |
+		sed -n 's/^install ok installed //p' || true)
+	if [ -z "$version" ] && [ "$(id -u)" -eq 0 ]; then
+		say "installing fio (and dpkg-dev, for apt-get source)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+			fio dpkg-dev >&2 || die "apt-get install fio failed"
+		# shellcheck disable=SC2016 # dpkg-query's own ${field} syntax
+		version=$(dpkg-query -W -f='${Version}' fio)
+	fi
 	[ -n "$version" ] || die "fio is not installed (apt-get install fio), and no VERSION given"
 fi
 upstream=${version#*:}
