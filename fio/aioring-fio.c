@@ -23,6 +23,8 @@
  *	hipri			polled completions (AIORING_SETUP_IOPOLL, O_DIRECT)
  *	fixedbufs		register the io_u buffers; READ_FIXED/WRITE_FIXED
  *	registerfiles		register the job's files; AIORING_SQE_FIXED_FILE
+ *	ring_stats		print the ring's counters (AIORING_IOC_STATS) at
+ *				the end: which path the requests took
  * An SQ thread cannot look up the process's file descriptors, so sqthread
  * implies registerfiles.
  *
@@ -74,6 +76,7 @@ struct fio_aioring_options {
 	unsigned int hipri;
 	unsigned int fixedbufs;
 	unsigned int registerfiles;
+	unsigned int ring_stats;
 };
 
 struct fio_aioring_data {
@@ -164,6 +167,15 @@ static struct fio_option options[] = {
 		.type	= FIO_OPT_STR_SET,
 		.off1	= offsetof(struct fio_aioring_options, registerfiles),
 		.help	= "Pre-open/register files",
+		.category = FIO_OPT_C_ENGINE,
+		.group	= FIO_OPT_G_INVALID,
+	},
+	{
+		.name	= "ring_stats",
+		.lname	= "Print the ring's counters",
+		.type	= FIO_OPT_STR_SET,
+		.off1	= offsetof(struct fio_aioring_options, ring_stats),
+		.help	= "Print the ring's AIORING_IOC_STATS counters at the end of the job",
 		.category = FIO_OPT_C_ENGINE,
 		.group	= FIO_OPT_G_INVALID,
 	},
@@ -649,13 +661,43 @@ static int fio_aioring_close_file(struct thread_data *td, struct fio_file *f)
 	return 0;
 }
 
+/* One line, for people and for the lab's tests to read. */
+static void fio_aioring_print_stats(struct fio_aioring_data *ld)
+{
+	struct aioring_stats st;
+	int ret = aioring_get_stats(&ld->ring, &st);
+
+	if (ret) {
+		log_err("aioring: cannot read the ring's counters: %s\n",
+			strerror(-ret));
+		return;
+	}
+	log_info("aioring-stats: mode=%s submitted=%llu inline=%llu waitq=%llu "
+		 "punted=%llu eagain=%llu async=%llu iopoll=%llu enters=%llu "
+		 "sq_wakeups=%llu cq_overflow=%llu\n",
+		 fio_aioring_mode_name(ld->mode),
+		 (unsigned long long)st.submitted,
+		 (unsigned long long)st.completed_inline,
+		 (unsigned long long)st.completed_waitq,
+		 (unsigned long long)st.punted,
+		 (unsigned long long)st.eagain,
+		 (unsigned long long)st.completed_async,
+		 (unsigned long long)st.iopoll_reaped,
+		 (unsigned long long)st.enter_calls,
+		 (unsigned long long)st.sq_thread_wakeups,
+		 (unsigned long long)st.cq_overflow);
+}
+
 static void fio_aioring_cleanup(struct thread_data *td)
 {
 	struct fio_aioring_data *ld = td->io_ops_data;
+	struct fio_aioring_options *o = td->eo;
 	unsigned int i;
 
 	if (!ld)
 		return;
+	if (ld->ring_ready && o->ring_stats)
+		fio_aioring_print_stats(ld);
 	/* Unmapping and closing the ring cancels or completes what is left. */
 	if (ld->ring_ready && !(td->flags & TD_F_CHILD))
 		aioring_queue_exit(&ld->ring);

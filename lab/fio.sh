@@ -9,6 +9,11 @@
 #   fio-engine-<ver>   the same engine source against the fio of a newer
 #                      suite ($FIO_NEWER_SUITE, default sid), built in that
 #                      suite's cached chroot
+#   fio-engine-<ver>-loads  that fio loads the engine and runs a job up to
+#                      the engine's ring setup (there is no /dev/aioring on
+#                      the host): Debian's /usr/bin/fio for the host's
+#                      version, a fio built from the suite's source in the
+#                      chroot for the newer one
 # and leaves in $LAB_BUILD/fio/:
 #   fio                a fio built from the host's fio source with few
 #                      optional libraries but with libaio (Debian's
@@ -77,7 +82,7 @@ fio_engine_host() {
 # fio_chroot_tree CHROOT - in the chroot: fetch and configure its suite's
 # fio source under /build/fio-src. Prints the tree as seen in the chroot.
 fio_chroot_tree() {
-	local root=$1 version
+	local root=$1 version tree
 	mkdir -p "$root/build/fio-src"
 	install -m 0755 "$REPO_DIR/fio/fio-source.sh" "$root/build/fio-src/fio-source.sh"
 	cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
@@ -85,8 +90,38 @@ fio_chroot_tree() {
 	version=$(in_chroot "$root" apt-cache show fio 2>/dev/null |
 		sed -n 's/^Version: //p' | sort -V | tail -n1)
 	[ -n "$version" ] || { log "no fio package in the chroot's apt lists"; return 1; }
-	in_chroot "$root" bash /build/fio-src/fio-source.sh /build/fio-src "$version" \
-		2>>"$LAB_BUILD/fio/source-$FIO_NEWER_SUITE.log"
+	tree=$(in_chroot "$root" bash /build/fio-src/fio-source.sh /build/fio-src "$version" \
+		2>>"$LAB_BUILD/fio/source-$FIO_NEWER_SUITE.log") || return 1
+	# fio itself, once, to load the engine into
+	if [ ! -e "$root$tree/fio.built.stamp" ] || [ ! -x "$root$tree/fio" ]; then
+		log "building fio $(fio_src_version "$root$tree") in the $FIO_NEWER_SUITE chroot (once)"
+		run_logged "$LAB_BUILD/fio/fio-build-$FIO_NEWER_SUITE.log" \
+			in_chroot "$root" nice make -C "$tree" -j"$(nproc)" fio || return 1
+		date -u +%FT%TZ >"$root$tree/fio.built.stamp"
+	fi
+	echo "$tree"
+}
+
+# fio_engine_loads LOG FIO-CMD... - the engine loads into that fio: a job
+# gets as far as the engine's init (fio names the engine "aioring" once it
+# is loaded) and, without /dev/aioring (the host, a chroot), stops at the
+# ring setup with the engine's own message; the engine's version guard and
+# fio's ioengine ABI check must stay silent. FIO-CMD ends with the
+# ioengine=external: option.
+fio_engine_loads() {
+	local logfile=$1
+	shift
+	"$@" --name=load --filename=/tmp/aioring-fio-load.dat --size=4k --rw=read \
+		--submit_mode=inline >"$logfile" 2>&1 || true
+	rm -f /tmp/aioring-fio-load.dat
+	if grep -q 'ioengine=aioring' "$logfile" &&
+		grep -qE 'aioring: no /dev/aioring|Run status' "$logfile" &&
+		! grep -qE 'built against|bad ioops|not loadable' "$logfile"; then
+		return 0
+	fi
+	log "the fio engine did not load (log: $logfile):"
+	sed 's/^/    | /' "$logfile" | head -n 20 >&2
+	return 1
 }
 
 # fio_engine_chroot SUITE OUTDIR - the engine against SUITE's fio, built in
@@ -114,11 +149,16 @@ fio_engine_chroot() {
 		log "the fio engine build for $ver printed warnings (log: $logfile)"
 		return 1
 	fi
+	rm -f "$root/tmp/aioring-fio-load.dat"
+	if fio_engine_loads "$outdir/load-$ver.log" in_chroot "$root" "$tree/fio" \
+		--ioengine="external:$src/fio/aioring-fio-$ver.so"; then
+		echo loads
+	fi
 }
 
 # fio_prepare - everything above; results recorded with check.sh's record.
 fio_prepare() {
-	local out="$LAB_BUILD/fio" tree ver
+	local out="$LAB_BUILD/fio" tree ver res=""
 	# shellcheck disable=SC2086 # a list of words
 	apt_ensure $FIO_HOST_PACKAGES
 	rm -rf "$out"
@@ -128,16 +168,30 @@ fio_prepare() {
 		cp "$tree/fio" "$out/fio"
 		if fio_engine_host "$tree" "$out/aioring-fio.so"; then
 			record userspace PASS "fio-engine-$ver"
+			# into the fio the user has installed (Debian's)
+			if fio_engine_loads "$out/load-$ver.log" fio \
+				--ioengine="external:$out/aioring-fio.so"; then
+				record userspace PASS "fio-engine-$ver-loads"
+			else
+				record userspace FAIL "fio-engine-$ver-loads"
+			fi
 		else
 			record userspace FAIL "fio-engine-$ver"
 		fi
 	else
 		record userspace FAIL fio-engine-host
 	fi
-	if ver=$(fio_engine_chroot "$FIO_NEWER_SUITE" "$out"); then
+	# Prints the version, then "loads" if the engine loaded into that fio.
+	if res=$(fio_engine_chroot "$FIO_NEWER_SUITE" "$out"); then
+		ver=$(head -n1 <<<"$res")
 		record userspace PASS "fio-engine-$ver"
+		if grep -qx loads <<<"$res"; then
+			record userspace PASS "fio-engine-$ver-loads"
+		else
+			record userspace FAIL "fio-engine-$ver-loads"
+		fi
 	else
-		record userspace FAIL "fio-engine-${ver:-$FIO_NEWER_SUITE}"
+		record userspace FAIL "fio-engine-$(head -n1 <<<"${res:-$FIO_NEWER_SUITE}")"
 	fi
 }
 

@@ -67,6 +67,38 @@ fio_judge() {
 	return $ok
 }
 
+# fio_stat NAME - a counter from the engine's ring_stats line in $FIO_OUT.
+fio_stat() {
+	sed -n "s/.*aioring-stats:.* $1=\([0-9]*\).*/\1/p" "$FIO_OUT" | head -n1
+}
+
+# fio_check_mode MODE DIRECT - the ring's counters show MODE's path: every
+# request went through the ring; with workqueue every one was handed to a
+# worker; inline O_DIRECT completes from the block layer.
+fio_check_mode() {
+	grep 'aioring-stats:' "$FIO_OUT" | sed 's/^/  /'
+	sub=$(fio_stat submitted)
+	if [ "${sub:-0}" -le 0 ]; then
+		echo "  ring counters: expected requests submitted, got ${sub:-no counters}"
+		return 1
+	fi
+	case "$1.$2" in
+	workqueue.*)
+		if [ "$(fio_stat punted)" != "$sub" ]; then
+			echo "  workqueue: expected all $sub requests punted, got $(fio_stat punted)"
+			return 1
+		fi
+		;;
+	inline.1)
+		if [ "$(fio_stat async)" -le 0 ]; then
+			echo "  inline O_DIRECT: expected completions from the block layer, got none"
+			return 1
+		fi
+		;;
+	esac
+	return 0
+}
+
 # fio_verify FILE MODE DIRECT [ARGS...] - random writes of 4-64 KiB blocks
 # over 4 MiB, then fio reads everything back and checks every block's
 # crc32c; any mismatch is an error (verify_fatal).
@@ -78,9 +110,10 @@ fio_verify() {
 	rm -f "$file"
 	fio_run --name=verify --filename="$file" --submit_mode="$mode" \
 		--direct="$direct" --rw=randwrite --bsrange=4k-64k --size=4m \
-		--iodepth=16 --verify=crc32c --verify_fatal=1 "$@"
+		--iodepth=16 --verify=crc32c --verify_fatal=1 --ring_stats=1 "$@"
 	fio_judge $? 4096 4096
 	rc=$?
+	fio_check_mode "$mode" "$direct" || rc=1
 	rm -f "$file"
 	return $rc
 }
