@@ -318,13 +318,15 @@ static int fio_aioring_getevents(struct thread_data *td, unsigned int min,
 		/*
 		 * Wait in the module (with IOPOLL this also reaps by polling);
 		 * even an SQ thread ring waits here rather than spinning, as
-		 * the thread posts completions by itself.
+		 * the thread posts completions by itself. min_complete counts
+		 * the CQEs in the ring, and the ones seen so far are still
+		 * there (the head moves at the next getevents): ask for min.
 		 */
 		flags = AIORING_ENTER_GETEVENTS;
 		if (ld->mode == FIO_AIORING_MODE_SQTHREAD &&
 		    fio_aioring_sq_needs_wakeup(ld))
 			flags |= AIORING_ENTER_SQ_WAKEUP;
-		ret = aioring_enter(ld->ring.ring_fd, 0, min - events, flags,
+		ret = aioring_enter(ld->ring.ring_fd, 0, min, flags,
 				    NULL, NULL, 0);
 		polled = 1;
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN) {

@@ -24,7 +24,8 @@ fio_require() {
 # fio_run ARGS... - run fio with the aioring engine, terse output in
 # $FIO_OUT, messages in $FIO_OUT.err; returns fio's exit status.
 fio_run() {
-	echo "+ fio --ioengine=external:$FIO_ENGINE $*"
+	# guest uptime, to see what each run costs under emulation
+	echo "+ [$(cut -d' ' -f1 /proc/uptime)s] fio --ioengine=external:$FIO_ENGINE $*"
 	LD_LIBRARY_PATH=/lab/lib "$FIO" --output-format=terse \
 		--ioengine="external:$FIO_ENGINE" "$@" >"$FIO_OUT" 2>"$FIO_OUT.err"
 }
