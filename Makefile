@@ -91,6 +91,7 @@ clean:
 	$(MAKE) -C lib clean
 	$(MAKE) -C tests clean
 	$(MAKE) -C examples clean
+	$(MAKE) -C fio clean
 
 .PHONY: all module module-install sparse lib tests examples check check-debug demo install \
 	dkms-install dkms-uninstall clean
