@@ -31,7 +31,7 @@ copy_source() {
 	mkdir -p "$dest"
 	tar -C "$LAB_MODULE_SRC" -cf - \
 		--exclude=./.git --exclude=./lab --exclude=./.ci \
-		--exclude=./tests/build --exclude=./examples/build \
+		--exclude=./tests/build --exclude=./examples/build --exclude=./fio/build \
 		--exclude='*.o' --exclude='*.ko' --exclude='*.a' --exclude='*.so' \
 		--exclude='*.mod' --exclude='*.mod.c' --exclude='.*.cmd' \
 		--exclude=Module.symvers --exclude=modules.order --exclude=.tmp_versions \
