@@ -61,7 +61,7 @@ struct aioring_sqe {
 		__u32	fsync_flags;	/* AIORING_FSYNC_* */
 	};
 	__u64	user_data;	/* echoed in the CQE */
-	__u16	buf_index;	/* reserved, must be zero */
+	__u16	buf_index;	/* READ_FIXED/WRITE_FIXED: registered buffer; else 0 */
 	__u16	personality;	/* reserved, must be zero */
 	__s32	__resv1;	/* reserved, must be zero */
 	__u64	__resv2[2];	/* reserved, must be zero */
@@ -134,7 +134,7 @@ struct aioring_sqring_offsets {
 };
 
 /* SQ ring flags, as IORING_SQ_* */
-#define AIORING_SQ_NEED_WAKEUP	(1U << 0)	/* reserved for the SQ thread */
+#define AIORING_SQ_NEED_WAKEUP	(1U << 0)	/* SQ thread asleep: ENTER_SQ_WAKEUP */
 #define AIORING_SQ_CQ_OVERFLOW	(1U << 1)	/* completions wait in the kernel */
 
 /*
