@@ -16,6 +16,8 @@
 #   make dkms-install      copy the source to /usr/src and dkms add/build/install
 #                          (for the running kernel; DKMS_KERNEL= for another)
 #   make dkms-uninstall    dkms remove and delete the copy
+#   make deb               Debian packages aioring-dkms, libaioring1,
+#                          libaioring-dev in build/deb/ (lab/deb.sh)
 #   make sparse            static analysis of the module (sparse, C=2)
 #   make clean
 
@@ -118,6 +120,13 @@ clean:
 
 .PHONY: all module module-install sparse lib tests examples check check-debug demo install \
 	dkms-src dkms-install dkms-uninstall clean
+
+# Debian packages (debian/, dh with dh-dkms) built by lab/deb.sh from a copy
+# of the tree: aioring-dkms, libaioring1, libaioring-dev in build/deb/.
+deb:
+	bash lab/deb.sh build
+
+.PHONY: deb
 
 # The benchmark (lab/bench.sh): tables in bench/results/<kernel>.txt.
 bench:

@@ -12,7 +12,9 @@
 #
 # Every step of the run counts as a test besides the guest's own:
 #   build-userspace     lib/, tests/, examples/ built
-#   build-<kver>        the module built for that kernel without a warning
+#   build-<kver>        the module built for that kernel without a warning,
+#                       installed and uninstalled by DKMS (dkms.sh)
+#   deb-build, deb-lintian, deb-install   the Debian packages (deb.sh)
 #   boot-<kver>         the guest ran the tests to the end (AIORING-TESTS-DONE)
 #   dmesg-<kver>        the guest's kernel log is free of BUG/WARNING/lockdep/...
 # The last line is "N passed, N failed, N skipped"; the exit status is
@@ -26,6 +28,7 @@ export LAB_T0
 . "$LAB_DIR/build.sh"
 . "$LAB_DIR/initramfs.sh"
 . "$LAB_DIR/boot.sh"
+. "$LAB_DIR/deb.sh"
 
 HOST_PACKAGES="$LAB_HOST_PACKAGES man-db groff-base"
 
@@ -175,6 +178,8 @@ do_check() {
 	else
 		record userspace FAIL man-pages
 	fi
+	# Debian packages: deb-build, deb-lintian, deb-install (lab/deb.sh)
+	deb_check
 	for series in $KERNELS; do
 		test_kernel "$series"
 	done
