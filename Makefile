@@ -52,7 +52,7 @@ module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 module-install: module
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install $(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR))
 
 sparse:
 	@command -v sparse >/dev/null || { echo "sparse not found: apt-get install sparse" >&2; exit 1; }
@@ -80,8 +80,10 @@ install: module-install
 	$(MAKE) -C lib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	install -D -m 0644 packaging/60-aioring.rules $(DESTDIR)/etc/udev/rules.d/60-aioring.rules
 	install -D -m 0644 packaging/aioring.conf $(DESTDIR)/etc/modprobe.d/aioring.conf
-	install -D -m 0644 man/aioring.7 $(DESTDIR)$(PREFIX)/share/man/man7/aioring.7
-	install -D -m 0644 man/libaioring.3 $(DESTDIR)$(PREFIX)/share/man/man3/libaioring.3
+	install -d $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 0644 man/*.3 $(DESTDIR)$(PREFIX)/share/man/man3/
+	install -m 0644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	if [ -z "$(DESTDIR)" ]; then ldconfig; fi
 
 # dkms-src: a fresh copy of the module source (no build outputs) as
 # $(DKMS_DIR), what DKMS builds from (also used by debian/rules).

@@ -54,6 +54,9 @@ expect "udev rule: /dev/aioring group aioring, mode 0660" \
 # shellcheck disable=SC2016
 expect "modprobe.d file is a conffile" \
 	sh -c 'dpkg-query -W -f="\${Conffiles}" aioring-dkms | grep -q /etc/modprobe.d/aioring.conf'
+for p in $(modinfo -p "$ko" 2>/dev/null | cut -d: -f1); do
+	expect "modprobe.d file documents parameter $p" grep -q "^# $p=" /etc/modprobe.d/aioring.conf
+done
 expect "man pages" test -e /usr/share/man/man3/libaioring.3.gz -a -e /usr/share/man/man7/aioring.7.gz
 flags=$(pkg-config --cflags --libs libaioring)
 echo "pkg-config --cflags --libs libaioring: $flags"
