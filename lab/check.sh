@@ -15,6 +15,7 @@
 #   build-<kver>        the module built for that kernel without a warning,
 #                       installed and uninstalled by DKMS (dkms.sh)
 #   deb-build, deb-lintian, deb-install   the Debian packages (deb.sh)
+#   make-dkms-install   make dkms-install/uninstall with DKMS's own trees (deb.sh)
 #   boot-<kver>         the guest ran the tests to the end (AIORING-TESTS-DONE)
 #   dmesg-<kver>        the guest's kernel log is free of BUG/WARNING/lockdep/...
 # The last line is "N passed, N failed, N skipped"; the exit status is

@@ -11,9 +11,11 @@
 #   lab/deb.sh install OUTDIR   `apt install ./*.deb` in a fresh bookworm
 #                               chroot with linux-headers-amd64, then checks
 #                               what a user gets, then purges
+#   lab/deb.sh make-dkms        `make dkms-install`, `make dkms-uninstall`
+#                               in such a chroot, with DKMS's own trees
 #
-# make check runs all three (deb_check, results deb-build, deb-lintian,
-# deb-install under the userspace key).  The chroot starts from a base
+# make check runs all four (deb_check, results deb-build, deb-lintian,
+# deb-install, make-dkms-install under the userspace key).  The chroot starts from a base
 # system made once by mmdebstrap and cached as $LAB_CACHE/deb-base/bookworm;
 # each run mounts an overlay on it with an empty upper layer (a copy where
 # overlayfs is missing), so every install is into a fresh system and the
@@ -171,6 +173,39 @@ deb_install() {
 	log "packages install, work and purge cleanly ($(grep -c '^check: ok' "$logf") checks)"
 }
 
+# make_dkms_check - `make dkms-install` and `make dkms-uninstall` with
+# DKMS's own trees (/usr/src, /var/lib/dkms, /lib/modules), as an admin runs
+# them, in a fresh bookworm system from the same base (the lab's module
+# builds use private trees).  Output in $LAB_BUILD/make-dkms.log.
+make_dkms_check() {
+	local root="$LAB_BUILD/dkms-root" logf="$LAB_BUILD/make-dkms.log" rc=0
+	deb_base
+	deb_chroot_fresh "$root"
+	mkdir -p "$root/merged/root/src"
+	tar -C "$REPO_DIR" -cf - Kbuild Makefile dkms.conf module uapi |
+		tar -C "$root/merged/root/src" -xf -
+	log "make dkms-install / dkms-uninstall in a fresh bookworm chroot"
+	# shellcheck disable=SC2016 # expanded by the chroot's sh
+	chroot "$root/merged" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		LC_ALL=C sh -ec '
+		cd /root/src
+		kver=$(ls /lib/modules | head -n1)
+		make dkms-install DKMS_KERNEL="$kver"
+		dkms status -m aioring -k "$kver" | grep -q ": installed$"
+		ls /lib/modules/"$kver"/updates/dkms/aioring.ko*
+		make dkms-uninstall
+		test -z "$(dkms status -m aioring)"
+		test ! -e /usr/src/aioring-* && test ! -e /var/lib/dkms/aioring
+		! ls /lib/modules/"$kver"/updates/dkms/aioring.ko* 2>/dev/null
+		echo "make dkms-install/dkms-uninstall: ok"' >"$logf" 2>&1 || rc=$?
+	deb_chroot_clean "$root"
+	if [ "$rc" -ne 0 ]; then
+		log "make dkms-install check FAILED (log: $logf)"
+		tail -n 20 "$logf" | sed 's/^/    | /' >&2
+	fi
+	return "$rc"
+}
+
 # deb_check - make check's part: build, lint, install; results under the
 # userspace key (record comes from check.sh).
 deb_check() {
@@ -193,7 +228,12 @@ deb_check() {
 		record userspace FAIL deb-lintian
 		record userspace FAIL deb-install
 	fi
-	log "Debian packages: $(( $(date +%s) - t0 ))s"
+	if (make_dkms_check); then
+		record userspace PASS make-dkms-install
+	else
+		record userspace FAIL make-dkms-install
+	fi
+	log "Debian packages and make dkms-install: $(( $(date +%s) - t0 ))s"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
@@ -204,6 +244,10 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 		[ "$(id -u)" -eq 0 ] || die "installing into a chroot needs root"
 		deb_install "${2:-$REPO_DIR/build/deb}"
 		;;
-	*) die "usage: $0 build|lint|install [OUTDIR]" ;;
+	make-dkms)
+		[ "$(id -u)" -eq 0 ] || die "installing into a chroot needs root"
+		make_dkms_check
+		;;
+	*) die "usage: $0 build|lint|install [OUTDIR] | make-dkms" ;;
 	esac
 fi
