@@ -16,7 +16,10 @@
 #                          once from linux-source-6.1 (~20 min on 2 cores; not CI)
 #   make install           modules_install + libaioring install
 #   make dkms-install      copy the source to /usr/src and dkms add/build/install
+#                          (for the running kernel; DKMS_KERNEL= for another)
 #   make dkms-uninstall    dkms remove and delete the copy
+#   make deb               Debian packages aioring-dkms, libaioring1,
+#                          libaioring-dev in build/deb/ (lab/deb.sh)
 #   make sparse            static analysis of the module (sparse, C=2)
 #   make clean
 
@@ -27,9 +30,23 @@ PREFIX ?= /usr/local
 # Name and version come from dkms.conf, the one place that states them.
 DKMS_NAME := $(or $(shell sed -n 's/^PACKAGE_NAME="\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' dkms.conf 2>/dev/null),aioring)
 DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' dkms.conf 2>/dev/null)
-DKMS_DIR := $(DESTDIR)/usr/src/$(DKMS_NAME)-$(DKMS_VERSION)
 # What DKMS needs to build the module (and nothing of the userspace).
 DKMS_SOURCES := Kbuild Makefile dkms.conf module uapi
+# Where dkms-install puts things. By default DKMS's own trees (/usr/src,
+# /var/lib/dkms, /lib/modules) and the running kernel; the lab (lab/dkms.sh)
+# sets DKMS_TREE and DKMS_INSTALLTREE to private directories (then nothing
+# runs depmod on the real /lib/modules), DKMS_KERNEL to the kernel to build
+# for and DKMS_KSRC to its headers.
+DKMS_SRCTREE ?= /usr/src
+DKMS_TREE ?=
+DKMS_INSTALLTREE ?=
+DKMS_KERNEL ?=
+DKMS_KSRC ?=
+DKMS_DIR := $(DKMS_SRCTREE)/$(DKMS_NAME)-$(DKMS_VERSION)
+DKMS_OPTS := -m $(DKMS_NAME) -v $(DKMS_VERSION) --sourcetree $(DKMS_SRCTREE) \
+	$(if $(DKMS_TREE),--dkmstree $(DKMS_TREE)) \
+	$(if $(DKMS_INSTALLTREE),--installtree $(DKMS_INSTALLTREE) --no-depmod)
+DKMS_KOPTS := $(if $(DKMS_KERNEL),-k $(DKMS_KERNEL)) $(if $(DKMS_KSRC),--kernelsourcedir $(DKMS_KSRC))
 
 all: module
 
@@ -37,7 +54,7 @@ module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 module-install: module
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install $(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR))
 
 sparse:
 	@command -v sparse >/dev/null || { echo "sparse not found: apt-get install sparse" >&2; exit 1; }
@@ -72,19 +89,31 @@ install: module-install
 		install -D -m 0644 $$page $(DESTDIR)$(PREFIX)/share/man/man$${page##*.}/$${page##*/} || exit 1; \
 	done
 	$(MAKE) -C tools install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	if [ -z "$(DESTDIR)" ]; then ldconfig; fi
 
-dkms-install:
-	@test -n "$(DKMS_VERSION)" || { echo "no PACKAGE_VERSION in dkms.conf" >&2; exit 1; }
-	rm -rf $(DKMS_DIR)
+# dkms-src: a fresh copy of the module source (no build outputs) as
+# $(DKMS_DIR), what DKMS builds from (also used by debian/rules).
+# dkms-install uninstalls first, so a rebuild never reuses a stale build of
+# the same version.
+dkms-src:
 	install -d $(DKMS_DIR)
 	cp -r $(DKMS_SOURCES) $(DKMS_DIR)/
-	dkms add -m $(DKMS_NAME) -v $(DKMS_VERSION)
-	dkms build -m $(DKMS_NAME) -v $(DKMS_VERSION)
-	dkms install -m $(DKMS_NAME) -v $(DKMS_VERSION)
+	find $(DKMS_DIR) \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name '*.a' -o -name '*.order' -o -name '*.symvers' \) -type f -delete
+
+dkms-install:
+	$(MAKE) --no-print-directory dkms-uninstall
+	$(MAKE) --no-print-directory dkms-src
+	$(if $(DKMS_TREE)$(DKMS_INSTALLTREE),install -d $(DKMS_TREE) $(if $(DKMS_INSTALLTREE),$(DKMS_INSTALLTREE)/$(DKMS_KERNEL)))
+	dkms add $(DKMS_OPTS)
+	dkms build $(DKMS_OPTS) $(DKMS_KOPTS)
+	dkms install $(DKMS_OPTS) $(DKMS_KOPTS)
+	dkms status $(DKMS_OPTS)
 
 dkms-uninstall:
 	@test -n "$(DKMS_VERSION)" || { echo "no PACKAGE_VERSION in dkms.conf" >&2; exit 1; }
-	-dkms remove -m $(DKMS_NAME) -v $(DKMS_VERSION) --all
+	@command -v dkms >/dev/null || { echo "dkms not found: apt-get install dkms" >&2; exit 1; }
+	if dkms status $(DKMS_OPTS) 2>/dev/null | grep -q .; then dkms remove $(DKMS_OPTS) --all; fi
 	rm -rf $(DKMS_DIR)
 
 # kbuild's clean needs the headers; without them remove its outputs by name.
@@ -101,7 +130,14 @@ clean:
 
 .PHONY: tools
 .PHONY: all module module-install sparse lib tests examples check check-debug demo install \
-	dkms-install dkms-uninstall clean
+	dkms-src dkms-install dkms-uninstall clean
+
+# Debian packages (debian/, dh with dh-dkms) built by lab/deb.sh from a copy
+# of the tree: aioring-dkms, libaioring1, libaioring-dev in build/deb/.
+deb:
+	bash lab/deb.sh build
+
+.PHONY: deb
 
 # The benchmark (lab/bench.sh): tables in bench/results/<kernel>.txt.
 bench:

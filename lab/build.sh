@@ -1,14 +1,16 @@
 #!/bin/bash
 # lab/build.sh - build the module for one test kernel, and the userspace.
 #
-# The module is built by kbuild from the top-level Kbuild file
-# (make -C <headers> M=<source> modules -> aioring.ko at the top of the
-# source).  Every kernel gets its own fresh copy of the source tree, so builds
+# The module is built as a machine installs it, by DKMS (lab/dkms.sh: `make
+# dkms-install` for that kernel, which runs kbuild from the top-level Kbuild
+# file).  Every kernel gets its own fresh copy of the source tree, so builds
 # for different kernels never share objects: on the host under
-# $LAB_BUILD/<kver>/src, for chroot kernels at /build/aioring-<tag> inside the
-# suite's chroot, built there with the suite's own compiler (with /proc
-# mounted for the duration: 7.x's objtool needs it).  A build that prints any
-# warning (compiler or modpost) counts as failed.
+# $LAB_BUILD/<kver>, for chroot kernels at /build/aioring-<tag> inside the
+# suite's chroot, built there with the suite's own compiler and DKMS (with
+# /proc mounted for the duration: 7.x's objtool needs it).  A build that
+# prints any warning (compiler, modpost or DKMS) counts as failed.  A
+# stand-in source without dkms.conf (LAB_MODULE_SRC) is built with plain
+# kbuild.
 #
 # The userspace (lib/, tests/, examples/) is built once on the host: static
 # glibc binaries run on every guest kernel.
@@ -20,6 +22,7 @@
 
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$LAB_DIR/dkms.sh"
 
 LAB_MODULE_SRC=${LAB_MODULE_SRC:-$REPO_DIR}
 
@@ -54,8 +57,9 @@ kbuild_in_chroot() {
 }
 
 # build_module SERIES - build aioring.ko for the kernel SERIES (prepared by
-# kernels.sh).  Leaves $LAB_BUILD/<kver>/aioring.ko and build.log; returns
-# nonzero if the build failed or printed a warning.
+# kernels.sh): through DKMS (dkms.sh), or with plain kbuild for a stand-in
+# source without a dkms.conf.  Leaves $LAB_BUILD/<kver>/aioring.ko and
+# build.log; returns nonzero if the build failed or printed a warning.
 build_module() {
 	local series=$1 out src rc=0
 	# shellcheck disable=SC1090
@@ -63,25 +67,29 @@ build_module() {
 	out="$LAB_BUILD/$KVER"
 	mkdir -p "$out"
 	rm -f "$out/aioring.ko" "$out/build.log"
-	log "building module for $KVER"
-	if [ -n "$CHROOT" ]; then
+	if [ -e "$LAB_MODULE_SRC/dkms.conf" ]; then
+		log "building module for $KVER (dkms add/build/install${CHROOT:+ in $(basename "$CHROOT")})"
+		dkms_build_module "$series" || rc=$?
+	elif [ -n "$CHROOT" ]; then
+		log "building module for $KVER"
 		# One directory per $LAB_BUILD, so two lab runs (two worktrees)
 		# sharing the cached chroots never build in the same place.
 		src=/build/aioring-$(printf '%s' "$LAB_BUILD" | md5sum | cut -c1-8)
 		copy_source "$CHROOT$src"
 		kbuild_in_chroot "$CHROOT" "$KHDR" "$src" "$out/build.log" || rc=$?
-		src="$CHROOT$src"
+		[ ! -e "$CHROOT$src/aioring.ko" ] || cp "$CHROOT$src/aioring.ko" "$out/aioring.ko"
 	else
+		log "building module for $KVER"
 		src="$out/src"
 		copy_source "$src"
 		make -j"$(nproc)" -C "$KHDR" M="$src" modules >"$out/build.log" 2>&1 || rc=$?
+		[ ! -e "$src/aioring.ko" ] || cp "$src/aioring.ko" "$out/aioring.ko"
 	fi
-	if [ "$rc" -ne 0 ] || [ ! -e "$src/aioring.ko" ]; then
+	if [ "$rc" -ne 0 ] || [ ! -e "$out/aioring.ko" ]; then
 		log "module build for $KVER FAILED (log: $out/build.log)"
 		tail -n 40 "$out/build.log" | sed 's/^/    | /' >&2
 		return 1
 	fi
-	cp "$src/aioring.ko" "$out/aioring.ko"
 	if grep -qi warning "$out/build.log"; then
 		log "module build for $KVER printed warnings (log: $out/build.log):"
 		grep -i -A3 warning "$out/build.log" | head -n 60 | sed 's/^/    | /' >&2

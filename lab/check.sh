@@ -13,7 +13,10 @@
 # Every step of the run counts as a test besides the guest's own:
 #   build-userspace     lib/, tests/, examples/ built
 #   fio-engine-<ver>    the fio engine built against fio <ver> (lab/fio.sh)
-#   build-<kver>        the module built for that kernel without a warning
+#   build-<kver>        the module built for that kernel without a warning,
+#                       installed and uninstalled by DKMS (dkms.sh)
+#   deb-build, deb-lintian, deb-install   the Debian packages (deb.sh)
+#   make-dkms-install   make dkms-install/uninstall with DKMS's own trees (deb.sh)
 #   boot-<kver>         the guest ran the tests to the end (AIORING-TESTS-DONE)
 #   dmesg-<kver>        the guest's kernel log is free of BUG/WARNING/lockdep/...
 # The last line is "N passed, N failed, N skipped"; the exit status is
@@ -28,6 +31,7 @@ export LAB_T0
 . "$LAB_DIR/initramfs.sh"
 . "$LAB_DIR/boot.sh"
 . "$LAB_DIR/fio.sh"
+. "$LAB_DIR/deb.sh"
 
 HOST_PACKAGES="$LAB_HOST_PACKAGES man-db groff-base"
 
@@ -215,6 +219,8 @@ do_check() {
 		record userspace FAIL man-pages
 	fi
 	fio_prepare # the fio engine builds; fio for the guest
+	# Debian packages: deb-build, deb-lintian, deb-install (lab/deb.sh)
+	deb_check
 	for series in $KERNELS; do
 		test_kernel "$series"
 	done

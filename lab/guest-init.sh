@@ -7,7 +7,7 @@
 # needed for the virtio disk and its file systems in load order.
 #
 # It mounts the pseudo file systems, loads those modules, mounts the ext4
-# test disk (/dev/vda) at /mnt/test, loads aioring.ko, runs the tests (or the
+# test disk (/dev/vda) at /mnt/test, loads aioring (modprobe), runs the tests (or the
 # demo), dumps the whole kernel log between AIORING-DMESG-BEGIN/END markers
 # for the host to scan, and powers off.  The host (lab/boot.sh) reads only
 # the serial console: every result must be printed there.
@@ -54,11 +54,14 @@ if [ -b /dev/vdb ]; then
 	mount -t ext4 /dev/vdb /mnt/scratch || say "cannot mount /dev/vdb on /mnt/scratch"
 fi
 
-# The module under test.  Its loading is a test of its own.
-if insmod /lib/aioring/aioring.ko; then
-	echo "AIORING-TEST: PASS lab-insmod"
+# The module under test, where DKMS installed it (updates/dkms): loaded as
+# on a real machine, by name, after depmod.  Its loading is a test of its
+# own, and modprobe must have taken the DKMS file.
+if depmod && modprobe aioring &&
+	grep -q 'updates/dkms/aioring.ko' "/lib/modules/$(uname -r)/modules.dep"; then
+	echo "AIORING-TEST: PASS lab-modprobe"
 else
-	echo "AIORING-TEST: FAIL lab-insmod"
+	echo "AIORING-TEST: FAIL lab-modprobe"
 fi
 i=0
 while [ ! -c /dev/aioring ] && [ $i -lt 20 ]; do

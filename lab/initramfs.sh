@@ -7,7 +7,9 @@
 #   /lib/lab-modules/      the kernel's own modules for a virtio-blk disk with
 #                          ext4 (and xfs), decompressed, with an `order` file
 #                          listing them dependencies first
-#   /lib/aioring/aioring.ko  the module under test
+#   /lib/modules/<kver>/updates/dkms/aioring.ko  the module under test, as
+#                          DKMS installed it (loaded with depmod + modprobe)
+#   /lib/aioring/aioring.ko  a link to it, for tests that reload it by path
 #   /tests/                tests/build/* and tests/run-tests.sh
 #   /examples/             examples/build/*
 #   /usr/bin/aioring-info  tools/build/aioring-info
@@ -150,7 +152,13 @@ make_initramfs() {
 	done
 	rm -f "$root/lib/lab-modules/.seen"
 
-	cp "$out/aioring.ko" "$root/lib/aioring/aioring.ko"
+	# The module DKMS installed (lab/dkms.sh), where it lies on a real
+	# machine: the guest runs depmod and modprobe.  /lib/aioring/aioring.ko
+	# is the path tests reload it from; modprobe.d gets packaging's file.
+	mkdir -p "$root/lib/modules/$KVER/updates/dkms" "$root/etc/modprobe.d"
+	cp "$out/aioring.ko" "$root/lib/modules/$KVER/updates/dkms/aioring.ko"
+	ln -s "../modules/$KVER/updates/dkms/aioring.ko" "$root/lib/aioring/aioring.ko"
+	cp "$REPO_DIR/packaging/aioring.conf" "$root/etc/modprobe.d/aioring.conf"
 
 	if [ -n "${LAB_TESTS_DIR:-}" ]; then
 		stage_dir "$LAB_TESTS_DIR" "$root/tests"

@@ -60,7 +60,7 @@ chroot_ensure() {
 	# Keep the apt lists: they are needed to download the kernel image.
 	run_logged "$LAB_CACHE/logs/mmdebstrap-$suite.log" \
 		mmdebstrap --variant=apt \
-		--include=make,gcc,libc6-dev,linux-headers-amd64,kmod \
+		--include=make,gcc,libc6-dev,linux-headers-amd64,kmod,dkms \
 		--aptopt="$APTOPT_VALID" --skip=cleanup/apt/lists \
 		"$suite" "$dir" "${lines[@]}" ||
 		die "mmdebstrap $suite failed"

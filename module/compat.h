@@ -6,8 +6,11 @@
  * defines AIOR_HAVE_* for each interface it finds; this file turns those
  * into small wrappers with one name and one signature. It is force-included
  * into every object (see Kbuild), and it is the only place allowed to know
- * that kernels differ. The supported range is stated here and, in the same
- * terms, as BUILD_EXCLUSIVE_KERNEL_MIN in dkms.conf.
+ * that kernels differ. The supported range (5.10 and later) is stated here
+ * and, in the same terms, in dkms.conf (BUILD_EXCLUSIVE_KERNEL_MIN and the
+ * BUILD_EXCLUSIVE_KERNEL regex older DKMS reads): DKMS then skips older
+ * kernels instead of failing to build, and this #error catches any other
+ * way of building. Change both together.
  */
 #ifndef AIOR_COMPAT_H
 #define AIOR_COMPAT_H
