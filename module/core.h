@@ -218,17 +218,28 @@ struct aior_fsync {
 	u32			flags;
 };
 
-/*
- * A one-shot poll (POLL_ADD). The wait entry sits on the file's waitqueue
- * @head from arming until the poll is done; see poll.c for who may take
- * it off and when.
- */
-struct aior_poll {
+/* One waitqueue a poll waits on. */
+struct aior_poll_entry {
 	struct wait_queue_head	*head;		/* NULL after POLLFREE; RCU */
 	struct wait_queue_entry	wait;		/* under head->lock */
-	__poll_t		events;		/* requested | POLLERR | POLLHUP */
-	__poll_t		ready;		/* event that took @wait off; head->lock */
+};
+
+/* A file's ->poll may wait on this many waitqueues (a tty: two). */
+#define AIOR_POLL_MAX_HEADS	2
+
+/*
+ * A one-shot poll (POLL_ADD). Its wait entries sit on the file's
+ * waitqueues from arming until the poll is done; see poll.c for who may
+ * take them off and when.
+ */
+struct aior_poll {
+	struct aior_poll_entry	e[AIOR_POLL_MAX_HEADS];
+	u8			nr_heads;	/* set while arming */
+	bool			arming;		/* ctx->poll_lock */
+	bool			missed_wake;	/* during arming; ctx->poll_lock */
 	bool			done;		/* completion claimed; ctx->poll_lock */
+	__poll_t		events;		/* requested | POLLERR | POLLHUP */
+	atomic_t		ready;		/* events wakeups reported */
 	unsigned long		work_state;	/* AIOR_POLL_WORK_QUEUED */
 	struct list_head	node;		/* on ctx->poll_list; ctx->poll_lock */
 	struct work_struct	work;		/* settles the poll after a wakeup */

@@ -2,46 +2,47 @@
 /*
  * POLL_ADD and POLL_REMOVE: io_uring's one-shot poll.
  *
- * POLL_ADD arms a wait entry on the file's waitqueue through vfs_poll()
- * and a poll_table whose queue proc adds our entry; the CQE's res is the
- * ready mask (requested events plus POLLERR and POLLHUP). The request
- * holds a reference to its file until it completes, so the waitqueue
- * (a pipe's, an eventfd's, a socket's) outlives the entry on it. The one
- * exception is a waitqueue that goes away under a live file, announced by
- * a wakeup keyed POLLFREE (signalfd, binder): the entry is then taken off
- * at once, @head is cleared for good, and the poll completes with
- * -ECANCELED. Users of POLLFREE free the waitqueue only after an RCU grace
- * period, so reading @head under rcu_read_lock() and locking it is safe.
- *
- * A file that waits on more than one waitqueue per poll (a tty, a FIFO
- * open for reading and writing) completes with -EOPNOTSUPP, as fs/aio.c
- * refuses them (io_uring's "double poll" is not implemented). A file with
- * no waitqueue at all completes at once with its mask, or with -EINVAL
- * when that mask can never contain the requested events.
+ * POLL_ADD arms wait entries on the file's waitqueues through vfs_poll()
+ * and a poll_table whose queue proc adds our entries: one per waitqueue
+ * the file's ->poll names, up to two (a tty and a FIFO open for reading
+ * and writing wait on two; like io_uring's "double poll"; a third
+ * completes the poll with -EOPNOTSUPP). The CQE's res is the ready mask
+ * (requested events plus POLLERR and POLLHUP). The request holds a
+ * reference to its file until it completes, so the waitqueues (a pipe's,
+ * an eventfd's, a socket's) outlive the entries on them. The exception is
+ * a waitqueue that goes away under a live file, announced by a wakeup
+ * keyed POLLFREE (signalfd, binder): that entry is taken off at once, its
+ * head is cleared for good, and the poll completes with -ECANCELED. Users
+ * of POLLFREE free the waitqueue only after an RCU grace period, so a head
+ * read under rcu_read_lock() may still be locked. A file with no
+ * waitqueue at all completes at once with its mask, or with -EINVAL when
+ * that mask lacks the requested events (as fs/aio.c and io_uring do).
  *
  * The wakeup callback runs under the waitqueue's lock, in any context. It
- * only filters on the event mask in the wakeup key, takes the entry off
- * the queue when the key says the poll is satisfied (recording the mask
- * in @ready), and queues the poll's work item, holding a request
- * reference for it. A wakeup without a key leaves the entry armed: the
- * work item looks at the file with vfs_poll() and re-checks. The work
- * item runs on the module-wide queue that module exit drains, so it may
- * drop the last reference to the ring without racing rmmod.
+ * only filters on the event mask in the wakeup key, takes its entry off
+ * the queue when the key says the poll is satisfied (adding the mask to
+ * @ready), and queues the poll's work item, holding a request reference
+ * for it. A wakeup without a key leaves the entry armed: the work item
+ * looks at the file with vfs_poll(). The work item runs on the
+ * module-wide queue that module exit drains, so it may drop the last
+ * reference to the ring without racing rmmod.
  *
- * Who completes: exactly one of the arming path, the work item, POLL_REMOVE
- * and ring teardown. Each decides under ctx->poll_lock, and the first to
- * set @done owns the completion. Before setting it, the owner takes the
- * entry off the waitqueue under the waitqueue's lock (unless a wakeup or
- * POLLFREE already did). Lock order: ctx->poll_lock, then the waitqueue
- * lock; the wakeup callback, which starts under the waitqueue lock, never
- * takes poll_lock. A request whose entry is on a waitqueue is therefore
- * never done, and a request is only freed after it is done: the wakeup
- * callback always finds its request alive.
+ * Who completes: exactly one of the arming path, the work item,
+ * POLL_REMOVE and ring teardown. Each decides under ctx->poll_lock, and
+ * the first to set @done owns the completion. Before setting it, the
+ * owner takes every entry off its waitqueue, one at a time under that
+ * waitqueue's lock. Lock order: ctx->poll_lock, then a waitqueue lock
+ * (never two at once); the wakeup callback, which starts under a
+ * waitqueue lock, never takes poll_lock. So a request with an entry on a
+ * waitqueue is never done, a request is freed only after it is done, and
+ * the wakeup callback always finds its request alive. While the arming
+ * path is inside vfs_poll(), the work item leaves the verdict to it
+ * (@arming, @missed_wake): ->poll may still be adding the second entry.
  *
- * POLL_REMOVE answers -EALREADY for a poll a wakeup has satisfied but whose
- * work item has not posted it yet: the event has happened and its CQE
- * follows. Ring teardown cancels every pending poll before it waits for
- * request references, so closing a ring never waits for an event.
+ * POLL_REMOVE answers -EALREADY for a poll a wakeup has satisfied but
+ * whose work item has not posted it yet: the event has happened and its
+ * CQE follows. Ring teardown cancels every pending poll before it waits
+ * for request references, so closing a ring never waits for an event.
  *
  * All of this uses interfaces present unchanged on every supported kernel
  * (vfs_poll(), POLLFREE and wake_up_pollfree(), init_waitqueue_func_entry()),
@@ -69,11 +70,10 @@
 struct aior_poll_table {
 	struct poll_table_struct	pt;
 	struct aior_req			*req;
-	bool				queued;
 	int				error;
 };
 
-/* Called with the waitqueue lock held, or in the wakeup callback. */
+/* Called with a waitqueue lock or ctx->poll_lock held. */
 static void aior_poll_queue_work(struct aior_req *req)
 {
 	/*
@@ -90,6 +90,8 @@ static void aior_poll_queue_work(struct aior_req *req)
 static int aior_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
 			  int sync, void *key)
 {
+	struct aior_poll_entry *e = container_of(wait, struct aior_poll_entry,
+						 wait);
 	struct aior_req *req = wait->private;
 	struct aior_poll *p = &req->poll;
 	__poll_t mask = key_to_poll(key);
@@ -97,21 +99,21 @@ static int aior_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
 	if (unlikely(mask & POLLFREE)) {
 		/*
 		 * The waitqueue is about to be freed: leave it now and never
-		 * touch it again. Clearing @head is the last step; the work
-		 * item queued first holds the request.
+		 * touch it again. Clearing the head is the last step; the
+		 * work item queued first holds the request.
 		 */
 		list_del_init(&wait->entry);
 		aior_poll_queue_work(req);
-		smp_store_release(&p->head, NULL);
+		smp_store_release(&e->head, NULL);
 		return 1;
 	}
 	/* Not what we wait for. */
 	if (mask && !(mask & p->events))
 		return 0;
 	if (mask) {
-		/* Satisfied: leave the queue; the work item posts @ready. */
+		/* Satisfied: leave this queue; the work item posts @ready. */
 		list_del_init(&wait->entry);
-		WRITE_ONCE(p->ready, mask & p->events);
+		atomic_or((__force int)(mask & p->events), &p->ready);
 	}
 	/* Without a key we cannot tell: the work item polls the file. */
 	aior_poll_queue_work(req);
@@ -123,100 +125,106 @@ static void aior_poll_queue_proc(struct file *file,
 				 struct poll_table_struct *pt)
 {
 	struct aior_poll_table *apt = container_of(pt, struct aior_poll_table, pt);
-	struct aior_poll *p = &apt->req->poll;
+	struct aior_req *req = apt->req;
+	struct aior_poll *p = &req->poll;
+	struct aior_poll_entry *e;
 
-	/* One waitqueue per poll; see the top of the file. */
-	if (unlikely(apt->queued)) {
+	if (apt->error)
+		return;
+	/* Some ->poll name one waitqueue twice: once is enough. */
+	if (p->nr_heads && READ_ONCE(p->e[0].head) == head)
+		return;
+	if (unlikely(p->nr_heads == AIOR_POLL_MAX_HEADS)) {
 		apt->error = -EOPNOTSUPP;
 		return;
 	}
-	apt->queued = true;
-	WRITE_ONCE(p->head, head);
-	add_wait_queue(head, &p->wait);
+	e = &p->e[p->nr_heads++];
+	INIT_LIST_HEAD(&e->wait.entry);
+	init_waitqueue_func_entry(&e->wait, aior_poll_wake);
+	e->wait.private = req;
+	WRITE_ONCE(e->head, head);
+	add_wait_queue(head, &e->wait);
 }
 
-/* ctx->poll_lock held */
-static void aior_poll_mark_done(struct aior_poll *p)
+/* Has POLLFREE taken one of our waitqueues away? */
+static bool aior_poll_freed(struct aior_poll *p)
 {
+	unsigned int i;
+
+	for (i = 0; i < p->nr_heads; i++)
+		if (!READ_ONCE(p->e[i].head))
+			return true;
+	return false;
+}
+
+/*
+ * Take every entry off its waitqueue, unless POLLFREE took the waitqueue
+ * away. A head read as non-NULL within rcu_read_lock() may be locked even
+ * if POLLFREE is freeing it; pairs with the smp_store_release() in
+ * aior_poll_wake(). Called with ctx->poll_lock held.
+ */
+static void aior_poll_detach(struct aior_poll *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->nr_heads; i++) {
+		struct aior_poll_entry *e = &p->e[i];
+		struct wait_queue_head *head;
+
+		rcu_read_lock();
+		head = smp_load_acquire(&e->head);
+		if (head) {
+			spin_lock(&head->lock);
+			list_del_init(&e->wait.entry);
+			spin_unlock(&head->lock);
+		}
+		rcu_read_unlock();
+	}
+}
+
+/* Own the completion: ctx->poll_lock held. */
+static void aior_poll_finish(struct aior_poll *p)
+{
+	aior_poll_detach(p);
 	p->done = true;
 	list_del_init(&p->node);
 }
 
 /*
- * The waitqueue @p was armed on, or NULL once POLLFREE took it away. Call
- * within rcu_read_lock(): a head read as non-NULL may then be locked even
- * if POLLFREE is freeing it, because its users free it only after a grace
- * period. Pairs with the smp_store_release() in aior_poll_wake().
- */
-static struct wait_queue_head *aior_poll_head(struct aior_poll *p)
-{
-	return smp_load_acquire(&p->head);
-}
-
-/*
  * With ctx->poll_lock held and @p not done: does the poll complete now,
  * given @mask from a vfs_poll() of its file (0 if none was made)? If so,
- * take it off its waitqueue, mark it done and return true with the CQE's
- * result in *@res.
+ * own it and return true with the CQE's result in *@res. If not, it stays
+ * armed: any wakeup from here on queues the work item again.
  */
 static bool aior_poll_settle(struct aior_poll *p, __poll_t mask, int *res)
 {
-	struct wait_queue_head *head;
-	bool settle = true;
+	__poll_t ready = (__force __poll_t)atomic_read(&p->ready) | mask;
 
-	/* POLLFREE: report a mask we already have, else cancel. */
-	*res = mask ? mangle_poll(mask) : -ECANCELED;
-	rcu_read_lock();
-	head = aior_poll_head(p);
-	if (head) {
-		spin_lock(&head->lock);
-		if (!list_empty(&p->wait.entry)) {
-			if (mask)
-				list_del_init(&p->wait.entry);
-			else
-				settle = false;	/* stay armed */
-		} else if (p->ready) {
-			/* A wakeup took it off and said what happened. */
-			*res = mangle_poll(p->ready);
-		}
-		/* else POLLFREE came while we took the lock */
-		spin_unlock(&head->lock);
-	}
-	rcu_read_unlock();
-	if (settle)
-		aior_poll_mark_done(p);
-	return settle;
+	if (ready)
+		*res = mangle_poll(ready);
+	else if (aior_poll_freed(p))
+		*res = -ECANCELED;
+	else
+		return false;
+	aior_poll_finish(p);
+	return true;
 }
 
 /*
- * Cancel @p (ctx->poll_lock held, @p not done): take it off its waitqueue
- * and mark it done. Unless @force, a poll that a wakeup already satisfied
- * is left to post its event and -EALREADY is returned.
+ * Cancel @p (ctx->poll_lock held, @p not done). Unless @force, a poll that
+ * a wakeup already satisfied is left to post its event: -EALREADY.
  */
 static int aior_poll_cancel_one(struct aior_poll *p, bool force)
 {
-	struct wait_queue_head *head;
-	int ret = 0;
-
-	rcu_read_lock();
-	head = aior_poll_head(p);
-	if (head) {
-		spin_lock(&head->lock);
-		if (!force && list_empty(&p->wait.entry) && p->ready)
-			ret = -EALREADY;
-		else
-			list_del_init(&p->wait.entry);
-		spin_unlock(&head->lock);
-	}
-	rcu_read_unlock();
-	if (!ret)
-		aior_poll_mark_done(p);
-	return ret;
+	if (!force && atomic_read(&p->ready))
+		return -EALREADY;
+	aior_poll_finish(p);
+	return 0;
 }
 
 /*
- * After a wakeup (or POLLFREE): look at the file if the wakeup did not say
- * what happened, then complete the poll or leave it armed.
+ * After a wakeup (or POLLFREE): look at the file if no wakeup said what
+ * happened, then complete the poll or leave it armed.
  */
 static void aior_poll_work_fn(struct work_struct *work)
 {
@@ -237,13 +245,20 @@ static void aior_poll_work_fn(struct work_struct *work)
 	smp_mb__after_atomic();
 
 	spin_lock_irq(&ctx->poll_lock);
+	if (p->done)
+		goto out_unlock;
+	if (p->arming) {
+		/* aior_poll_add() decides once ->poll has returned. */
+		p->missed_wake = true;
+		goto out_unlock;
+	}
 	/*
-	 * Only a plain wakeup needs a look at the file. Take a file
-	 * reference for it: once someone else completes the poll, the
-	 * request's own reference may go (aior_req_complete() parks
-	 * requests without their file).
+	 * Only a plain wakeup needs a look at the file. Take a reference
+	 * for it: once someone else completes the poll, the request's own
+	 * reference may go (aior_req_complete() parks requests without
+	 * their file).
 	 */
-	if (!p->done && !READ_ONCE(p->ready) && READ_ONCE(p->head))
+	if (!atomic_read(&p->ready) && !aior_poll_freed(p))
 		file = get_file(req->file);
 	spin_unlock_irq(&ctx->poll_lock);
 
@@ -259,6 +274,7 @@ static void aior_poll_work_fn(struct work_struct *work)
 	spin_lock_irq(&ctx->poll_lock);
 	if (!p->done)
 		complete = aior_poll_settle(p, mask, &res);
+out_unlock:
 	spin_unlock_irq(&ctx->poll_lock);
 
 	if (complete)
@@ -304,50 +320,46 @@ int aior_poll_add(struct aior_req *req, unsigned int issue_flags)
 	struct aior_ctx *ctx = req->ctx;
 	struct aior_poll *p = &req->poll;
 	struct aior_poll_table apt;
-	struct file *file;
 	__poll_t mask;
 	int res;
 
-	p->head = NULL;
-	p->ready = 0;
+	p->nr_heads = 0;
+	p->arming = true;
+	p->missed_wake = false;
 	p->done = false;
+	atomic_set(&p->ready, 0);
 	p->work_state = 0;
 	INIT_LIST_HEAD(&p->node);
 	INIT_WORK(&p->work, aior_poll_work_fn);
-	INIT_LIST_HEAD(&p->wait.entry);
-	init_waitqueue_func_entry(&p->wait, aior_poll_wake);
-	p->wait.private = req;
 
 	init_poll_funcptr(&apt.pt, aior_poll_queue_proc);
 	apt.pt._key = p->events;
 	apt.req = req;
-	apt.queued = false;
 	apt.error = 0;
 
 	/*
-	 * Once the entry is queued, a wakeup's work item may complete the
-	 * request while ->poll still runs, and a parked completion drops the
-	 * request's file: poll through a reference of our own.
+	 * Nobody else completes the request while @arming is set (the work
+	 * item defers to us, and POLL_REMOVE and teardown cannot find it
+	 * yet), so its file reference holds for the whole call.
 	 */
-	file = get_file(req->file);
-	mask = vfs_poll(file, &apt.pt) & p->events;
-	fput(file);
+	mask = vfs_poll(req->file, &apt.pt) & p->events;
 
 	spin_lock_irq(&ctx->poll_lock);
-	if (p->done) {
-		/* A wakeup's work item completed it meanwhile. */
-		res = -EIOCBQUEUED;
-	} else if (!apt.queued) {
+	p->arming = false;
+	if (!p->nr_heads) {
 		/* No waitqueue: the answer now is the answer for ever. */
 		p->done = true;
 		res = mask ? mangle_poll(mask) : -EINVAL;
 	} else if (!mask && (apt.error || ctx->poll_closed)) {
-		/* A second waitqueue, or a ring that is going away. */
-		aior_poll_cancel_one(p, true);
+		/* A third waitqueue, or a ring that is going away. */
+		aior_poll_finish(p);
 		res = apt.error ?: -ECANCELED;
 	} else if (!aior_poll_settle(p, mask, &res)) {
 		list_add_tail(&p->node, &ctx->poll_list);
 		res = -EIOCBQUEUED;
+		/* A plain wakeup came while we polled: look again. */
+		if (p->missed_wake)
+			aior_poll_queue_work(req);
 	}
 	spin_unlock_irq(&ctx->poll_lock);
 	return res;

@@ -39,7 +39,7 @@ static int fdinfo_inflight(int ring_fd)
 }
 
 /* B: watch the inherited ring until A's poll is gone. */
-static void watcher(int ring_fd, int sync_w, int go_r)
+static void watcher(int ring_fd, int bready_w, int go_r)
 {
 	uint64_t deadline;
 	char c;
@@ -50,7 +50,7 @@ static void watcher(int ring_fd, int sync_w, int go_r)
 		exit(1);
 	}
 	/* Let A exit, and wait until it has been reaped. */
-	if (write(sync_w, "b", 1) != 1 || read(go_r, &c, 1) != 1)
+	if (write(bready_w, "b", 1) != 1 || read(go_r, &c, 1) != 1)
 		exit(1);
 	deadline = t_now_ns() + 10000000000ULL;
 	while (fdinfo_inflight(ring_fd) != 0) {
@@ -66,7 +66,7 @@ static void watcher(int ring_fd, int sync_w, int go_r)
 
 int main(void)
 {
-	int sync[2], go[2];
+	int sync[2], bready[2], go[2];
 	pid_t a, b;
 	char c;
 
@@ -74,6 +74,7 @@ int main(void)
 	/* B, A's child, is ours to reap once A is gone. */
 	T_SYSOK(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
 	T_SYSOK(pipe(sync));
+	T_SYSOK(pipe(bready));
 	T_SYSOK(pipe(go));
 	a = T_SYSOK(fork());
 	if (a == 0) {
@@ -82,6 +83,9 @@ int main(void)
 		sigset_t mask;
 		int sfd;
 
+		/* Only the parent writes go, only B writes bready. */
+		close(go[1]);
+		close(sync[0]);
 		sigemptyset(&mask);
 		sigaddset(&mask, SIGUSR1);
 		sigprocmask(SIG_BLOCK, &mask, NULL);
@@ -93,19 +97,26 @@ int main(void)
 		t_submit(&ring, 1);
 		t_expect_no_cqe(&ring);
 		b = T_SYSOK(fork());
-		if (b == 0)
-			watcher(ring.ring_fd, sync[1], go[0]);
-		/* Tell the parent B's pid. */
+		if (b == 0) {
+			close(sync[1]);
+			watcher(ring.ring_fd, bready[1], go[0]);
+		}
+		close(bready[1]);
+		/* Exit only once B has seen the poll pending. */
+		if (read(bready[0], &c, 1) != 1)
+			exit(2);
 		if (write(sync[1], &b, sizeof(b)) != sizeof(b))
 			exit(2);
 		exit(0);
 	}
+	close(sync[1]);
+	close(bready[0]);
+	close(bready[1]);
+	close(go[0]);
 	if (read(sync[0], &b, sizeof(b)) != sizeof(b))
-		t_fail("A died before forking B");
+		t_fail("A or B failed before A exited");
 	/* Reap A: that frees its signal handler table, hence POLLFREE. */
 	t_expect_child_exit(a, 0, "A");
-	if (read(sync[0], &c, 1) != 1 || c != 'b')
-		t_fail("B died early");
 	T_EQ(write(go[1], "g", 1), 1);
 	t_expect_child_exit(b, 0, "B (watcher of the ring)");
 	return T_EXIT_PASS;

@@ -101,7 +101,9 @@ enum {
  * halves swapped on big-endian machines, so that the legacy 16-bit
  * poll_events overlays its low half there too; aioring_prep_poll_add()
  * does the swap. Not available on AIORING_SETUP_IOPOLL rings (-EINVAL),
- * and an aioring fd cannot be polled through a ring (-EINVAL).
+ * and an aioring fd cannot be polled through a ring (-EINVAL). A file
+ * may wait on up to two waitqueues per poll (a tty, a FIFO open for
+ * reading and writing); one that needs more completes with -EOPNOTSUPP.
  *
  * POLL_REMOVE cancels the pending POLL_ADD whose user_data is sqe->addr:
  * it completes with 0 and the poll with -ECANCELED; with -ENOENT if no
