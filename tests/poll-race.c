@@ -36,6 +36,7 @@ int main(void)
 	static int poll_res[NR_POLLS], poll_seen[NR_POLLS], remove_res[NR_POLLS];
 	static int removed[NR_POLLS];
 	unsigned next = 0, done = 0, expected = 0, i;
+	unsigned nr_cancelled = 0, nr_already = 0, nr_noent = 0;
 	struct aioring ring;
 	pthread_t thread;
 	uint64_t deadline;
@@ -101,6 +102,9 @@ int main(void)
 				       t_resname(poll_res[i]));
 			continue;
 		}
+		nr_cancelled += remove_res[i] == 1;
+		nr_already += remove_res[i] == -EALREADY;
+		nr_noent += remove_res[i] == -ENOENT;
 		if (remove_res[i] == 1 ? poll_res[i] != -ECANCELED :
 		    (remove_res[i] != -EALREADY && remove_res[i] != -ENOENT) ||
 		    poll_res[i] != POLLIN)
@@ -108,7 +112,8 @@ int main(void)
 			       remove_res[i] == 1 ? "0" : t_resname(remove_res[i]),
 			       t_resname(poll_res[i]));
 	}
-	t_log("%u polls, %u removes", NR_POLLS, (NR_POLLS + 2) / 3);
+	t_log("%u polls; removes: %u cancelled, %u -EALREADY, %u -ENOENT",
+	      NR_POLLS, nr_cancelled, nr_already, nr_noent);
 	aioring_queue_exit(&ring);
 	close(efd);
 	return T_EXIT_PASS;
