@@ -164,6 +164,16 @@ struct aior_ctx {
 	 */
 	struct list_head	iopoll_list;
 
+	/*
+	 * Pending POLL_ADD requests, oldest first, for POLL_REMOVE and ring
+	 * teardown. poll_lock protects poll_list, poll_closed and every
+	 * request's aior_poll.done and .node; it nests outside the lock of
+	 * a polled waitqueue (see poll.c). Taken with interrupts off.
+	 */
+	spinlock_t		poll_lock;
+	struct list_head	poll_list;
+	bool			poll_closed;	/* teardown ran: arm no more */
+
 	/* SQ thread */
 	struct task_struct	*sq_thread;
 	wait_queue_head_t	sq_wait;
@@ -206,6 +216,38 @@ struct aior_fsync {
 	loff_t			off;
 	loff_t			len;
 	u32			flags;
+};
+
+/* One waitqueue a poll waits on. */
+struct aior_poll_entry {
+	struct wait_queue_head	*head;		/* NULL after POLLFREE; RCU */
+	struct wait_queue_entry	wait;		/* under head->lock */
+};
+
+/* A file's ->poll may wait on this many waitqueues (a tty: two). */
+#define AIOR_POLL_MAX_HEADS	2
+
+/*
+ * A one-shot poll (POLL_ADD). Its wait entries sit on the file's
+ * waitqueues from arming until the poll is done; see poll.c for who may
+ * take them off and when.
+ */
+struct aior_poll {
+	struct aior_poll_entry	e[AIOR_POLL_MAX_HEADS];
+	u8			nr_heads;	/* set while arming */
+	bool			arming;		/* ctx->poll_lock */
+	bool			missed_wake;	/* during arming; ctx->poll_lock */
+	bool			done;		/* completion claimed; ctx->poll_lock */
+	__poll_t		events;		/* requested | POLLERR | POLLHUP */
+	atomic_t		ready;		/* events wakeups reported */
+	unsigned long		work_state;	/* AIOR_POLL_WORK_QUEUED */
+	struct list_head	node;		/* on ctx->poll_list; ctx->poll_lock */
+	struct work_struct	work;		/* settles the poll after a wakeup */
+};
+
+/* POLL_REMOVE: the user_data of the poll to cancel. */
+struct aior_poll_remove {
+	u64			target;
 };
 
 /* aior_req.flags */
@@ -257,6 +299,8 @@ struct aior_req {
 	union {
 		struct aior_rw		rw;
 		struct aior_fsync	fsync;
+		struct aior_poll	poll;
+		struct aior_poll_remove	poll_remove;
 	};
 };
 

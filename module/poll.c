@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * POLL_ADD and POLL_REMOVE: io_uring's one-shot poll.
+ *
+ * POLL_ADD arms wait entries on the file's waitqueues through vfs_poll()
+ * and a poll_table whose queue proc adds our entries: one per waitqueue
+ * the file's ->poll names, up to two (a tty and a FIFO open for reading
+ * and writing wait on two; like io_uring's "double poll"; a third
+ * completes the poll with -EOPNOTSUPP). The CQE's res is the ready mask
+ * (requested events plus POLLERR and POLLHUP). The request holds a
+ * reference to its file until it completes, so the waitqueues (a pipe's,
+ * an eventfd's, a socket's) outlive the entries on them. The exception is
+ * a waitqueue that goes away under a live file, announced by a wakeup
+ * keyed POLLFREE (signalfd, binder): that entry is taken off at once, its
+ * head is cleared for good, and the poll completes with -ECANCELED. Users
+ * of POLLFREE free the waitqueue only after an RCU grace period, so a head
+ * read under rcu_read_lock() may still be locked. A file with no
+ * waitqueue at all completes at once with its mask, or with -EINVAL when
+ * that mask lacks the requested events (as fs/aio.c and io_uring do).
+ *
+ * The wakeup callback runs under the waitqueue's lock, in any context. It
+ * only filters on the event mask in the wakeup key, takes its entry off
+ * the queue when the key says the poll is satisfied (adding the mask to
+ * @ready), and queues the poll's work item, holding a request reference
+ * for it. A wakeup without a key leaves the entry armed: the work item
+ * looks at the file with vfs_poll(). The work item runs on the
+ * module-wide queue that module exit drains, so it may drop the last
+ * reference to the ring without racing rmmod.
+ *
+ * Who completes: exactly one of the arming path, the work item,
+ * POLL_REMOVE and ring teardown. Each decides under ctx->poll_lock, and
+ * the first to set @done owns the completion. Before setting it, the
+ * owner takes every entry off its waitqueue, one at a time under that
+ * waitqueue's lock. Lock order: ctx->poll_lock, then a waitqueue lock
+ * (never two at once); the wakeup callback, which starts under a
+ * waitqueue lock, never takes poll_lock. So a request with an entry on a
+ * waitqueue is never done, a request is freed only after it is done, and
+ * the wakeup callback always finds its request alive. While the arming
+ * path is inside vfs_poll(), the work item leaves the verdict to it
+ * (@arming, @missed_wake): ->poll may still be adding the second entry.
+ *
+ * POLL_REMOVE answers -EALREADY for a poll a wakeup has satisfied but
+ * whose work item has not posted it yet: the event has happened and its
+ * CQE follows. Ring teardown cancels every pending poll before it waits
+ * for request references, so closing a ring never waits for an event.
+ *
+ * All of this uses interfaces present unchanged on every supported kernel
+ * (vfs_poll(), POLLFREE and wake_up_pollfree(), init_waitqueue_func_entry()),
+ * so nothing here needs compat.h.
+ */
+#include <linux/file.h>
+#include <linux/poll.h>
+#include <linux/rcupdate.h>
+#include <linux/swab.h>
+
+#include "cq.h"
+#include "poll.h"
+#include "rsrc.h"
+#include "worker.h"
+
+/* aior_poll.work_state */
+#define AIOR_POLL_WORK_QUEUED	0
+
+/* Events a POLL_ADD may ask for: poll(2)'s, as userspace numbers them. */
+#define AIOR_POLL_USER_EVENTS	(POLLIN | POLLPRI | POLLOUT | POLLERR | \
+				 POLLHUP | POLLNVAL | POLLRDNORM | \
+				 POLLRDBAND | POLLWRNORM | POLLWRBAND | \
+				 POLLMSG | POLLRDHUP)
+
+struct aior_poll_table {
+	struct poll_table_struct	pt;
+	struct aior_req			*req;
+	int				error;
+};
+
+/* Called with a waitqueue lock or ctx->poll_lock held. */
+static void aior_poll_queue_work(struct aior_req *req)
+{
+	/*
+	 * At most one queued run: the bit is cleared by the work item before
+	 * it looks at the file, so a wakeup after that queues it again. The
+	 * reference keeps the request for the work item.
+	 */
+	if (test_and_set_bit(AIOR_POLL_WORK_QUEUED, &req->poll.work_state))
+		return;
+	refcount_inc(&req->refs);
+	aior_queue_nonblocking(&req->poll.work);
+}
+
+static int aior_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
+			  int sync, void *key)
+{
+	struct aior_poll_entry *e = container_of(wait, struct aior_poll_entry,
+						 wait);
+	struct aior_req *req = wait->private;
+	struct aior_poll *p = &req->poll;
+	__poll_t mask = key_to_poll(key);
+
+	if (unlikely(mask & POLLFREE)) {
+		/*
+		 * The waitqueue is about to be freed: leave it now and never
+		 * touch it again. Clearing the head is the last step; the
+		 * work item queued first holds the request.
+		 */
+		list_del_init(&wait->entry);
+		aior_poll_queue_work(req);
+		smp_store_release(&e->head, NULL);
+		return 1;
+	}
+	/* Not what we wait for. */
+	if (mask && !(mask & p->events))
+		return 0;
+	if (mask) {
+		/* Satisfied: leave this queue; the work item posts @ready. */
+		list_del_init(&wait->entry);
+		atomic_or((__force int)(mask & p->events), &p->ready);
+	}
+	/* Without a key we cannot tell: the work item polls the file. */
+	aior_poll_queue_work(req);
+	return 1;
+}
+
+static void aior_poll_queue_proc(struct file *file,
+				 struct wait_queue_head *head,
+				 struct poll_table_struct *pt)
+{
+	struct aior_poll_table *apt = container_of(pt, struct aior_poll_table, pt);
+	struct aior_req *req = apt->req;
+	struct aior_poll *p = &req->poll;
+	struct aior_poll_entry *e;
+
+	if (apt->error)
+		return;
+	/* Some ->poll name one waitqueue twice: once is enough. */
+	if (p->nr_heads && READ_ONCE(p->e[0].head) == head)
+		return;
+	if (unlikely(p->nr_heads == AIOR_POLL_MAX_HEADS)) {
+		apt->error = -EOPNOTSUPP;
+		return;
+	}
+	e = &p->e[p->nr_heads++];
+	INIT_LIST_HEAD(&e->wait.entry);
+	init_waitqueue_func_entry(&e->wait, aior_poll_wake);
+	e->wait.private = req;
+	WRITE_ONCE(e->head, head);
+	add_wait_queue(head, &e->wait);
+}
+
+/* Has POLLFREE taken one of our waitqueues away? */
+static bool aior_poll_freed(struct aior_poll *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->nr_heads; i++)
+		if (!READ_ONCE(p->e[i].head))
+			return true;
+	return false;
+}
+
+/*
+ * Take every entry off its waitqueue, unless POLLFREE took the waitqueue
+ * away. A head read as non-NULL within rcu_read_lock() may be locked even
+ * if POLLFREE is freeing it; pairs with the smp_store_release() in
+ * aior_poll_wake(). Called with ctx->poll_lock held.
+ */
+static void aior_poll_detach(struct aior_poll *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->nr_heads; i++) {
+		struct aior_poll_entry *e = &p->e[i];
+		struct wait_queue_head *head;
+
+		rcu_read_lock();
+		head = smp_load_acquire(&e->head);
+		if (head) {
+			spin_lock(&head->lock);
+			list_del_init(&e->wait.entry);
+			spin_unlock(&head->lock);
+		}
+		rcu_read_unlock();
+	}
+}
+
+/* Own the completion: ctx->poll_lock held. */
+static void aior_poll_finish(struct aior_poll *p)
+{
+	aior_poll_detach(p);
+	p->done = true;
+	list_del_init(&p->node);
+}
+
+/*
+ * With ctx->poll_lock held and @p not done: does the poll complete now,
+ * given @mask from a vfs_poll() of its file (0 if none was made)? If so,
+ * own it and return true with the CQE's result in *@res. If not, it stays
+ * armed: any wakeup from here on queues the work item again.
+ */
+static bool aior_poll_settle(struct aior_poll *p, __poll_t mask, int *res)
+{
+	__poll_t ready = (__force __poll_t)atomic_read(&p->ready) | mask;
+
+	if (ready)
+		*res = mangle_poll(ready);
+	else if (aior_poll_freed(p))
+		*res = -ECANCELED;
+	else
+		return false;
+	aior_poll_finish(p);
+	return true;
+}
+
+/*
+ * Cancel @p (ctx->poll_lock held, @p not done). Unless @force, a poll that
+ * a wakeup already satisfied is left to post its event: -EALREADY.
+ */
+static int aior_poll_cancel_one(struct aior_poll *p, bool force)
+{
+	if (!force && atomic_read(&p->ready))
+		return -EALREADY;
+	aior_poll_finish(p);
+	return 0;
+}
+
+/*
+ * After a wakeup (or POLLFREE): look at the file if no wakeup said what
+ * happened, then complete the poll or leave it armed.
+ */
+static void aior_poll_work_fn(struct work_struct *work)
+{
+	struct aior_poll *p = container_of(work, struct aior_poll, work);
+	struct aior_req *req = container_of(p, struct aior_req, poll);
+	struct aior_ctx *ctx = req->ctx;
+	struct file *file = NULL;
+	__poll_t mask = 0;
+	bool complete = false;
+	int res = 0;
+
+	/*
+	 * Clear before looking: a wakeup from now on queues us again, so
+	 * none is lost between the vfs_poll() below and the verdict. Pairs
+	 * with the test_and_set_bit() in aior_poll_queue_work().
+	 */
+	clear_bit(AIOR_POLL_WORK_QUEUED, &p->work_state);
+	smp_mb__after_atomic();
+
+	spin_lock_irq(&ctx->poll_lock);
+	if (p->done)
+		goto out_unlock;
+	if (p->arming) {
+		/* aior_poll_add() decides once ->poll has returned. */
+		p->missed_wake = true;
+		goto out_unlock;
+	}
+	/*
+	 * Only a plain wakeup needs a look at the file. Take a reference
+	 * for it: once someone else completes the poll, the request's own
+	 * reference may go (aior_req_complete() parks requests without
+	 * their file).
+	 */
+	if (!atomic_read(&p->ready) && !aior_poll_freed(p))
+		file = get_file(req->file);
+	spin_unlock_irq(&ctx->poll_lock);
+
+	if (file) {
+		struct poll_table_struct pt;
+
+		init_poll_funcptr(&pt, NULL);
+		pt._key = p->events;
+		mask = vfs_poll(file, &pt) & p->events;
+		fput(file);
+	}
+
+	spin_lock_irq(&ctx->poll_lock);
+	if (!p->done)
+		complete = aior_poll_settle(p, mask, &res);
+out_unlock:
+	spin_unlock_irq(&ctx->poll_lock);
+
+	if (complete)
+		aior_req_complete(req, res);
+	/* The reference aior_poll_queue_work() took for us. */
+	aior_req_put(req);
+}
+
+int aior_poll_add_prep(struct aior_req *req, const struct aioring_sqe *sqe)
+{
+	u32 events;
+
+	/* As io_uring: a polled ring completes only what it polls. */
+	if (req->ctx->flags & AIORING_SETUP_IOPOLL)
+		return -EINVAL;
+	/* sqe->len holds io_uring's multishot/update flags: none here. */
+	if (sqe->off || sqe->addr || sqe->len || sqe->buf_index)
+		return -EINVAL;
+	events = sqe->poll32_events;
+#ifdef __BIG_ENDIAN
+	/* io_uring's layout: the legacy 16-bit field is the low half. */
+	events = swahw32(events);
+#endif
+	if (events & ~(u32)AIOR_POLL_USER_EVENTS)
+		return -EINVAL;
+	/*
+	 * A ring has no ->poll, and a poll request on one (this ring or
+	 * another pointing back) would hold its file until the event: never
+	 * for a ring. Refuse, as registering a ring is refused.
+	 */
+	if (aior_is_ring_file(req->file))
+		return -EINVAL;
+	req->poll.events = demangle_poll((u16)events) | EPOLLERR | EPOLLHUP;
+	return 0;
+}
+
+/*
+ * Arm the poll. Returns the result when the poll completes at once, or
+ * -EIOCBQUEUED once it waits (or someone else already completed it).
+ */
+int aior_poll_add(struct aior_req *req, unsigned int issue_flags)
+{
+	struct aior_ctx *ctx = req->ctx;
+	struct aior_poll *p = &req->poll;
+	struct aior_poll_table apt;
+	__poll_t mask;
+	int res;
+
+	p->nr_heads = 0;
+	p->arming = true;
+	p->missed_wake = false;
+	p->done = false;
+	atomic_set(&p->ready, 0);
+	p->work_state = 0;
+	INIT_LIST_HEAD(&p->node);
+	INIT_WORK(&p->work, aior_poll_work_fn);
+
+	init_poll_funcptr(&apt.pt, aior_poll_queue_proc);
+	apt.pt._key = p->events;
+	apt.req = req;
+	apt.error = 0;
+
+	/*
+	 * Nobody else completes the request while @arming is set (the work
+	 * item defers to us, and POLL_REMOVE and teardown cannot find it
+	 * yet), so its file reference holds for the whole call.
+	 */
+	mask = vfs_poll(req->file, &apt.pt) & p->events;
+
+	spin_lock_irq(&ctx->poll_lock);
+	p->arming = false;
+	if (!p->nr_heads) {
+		/* No waitqueue: the answer now is the answer for ever. */
+		p->done = true;
+		res = mask ? mangle_poll(mask) : -EINVAL;
+	} else if (!mask && (apt.error || ctx->poll_closed)) {
+		/* A third waitqueue, or a ring that is going away. */
+		aior_poll_finish(p);
+		res = apt.error ?: -ECANCELED;
+	} else if (!aior_poll_settle(p, mask, &res)) {
+		list_add_tail(&p->node, &ctx->poll_list);
+		res = -EIOCBQUEUED;
+		/* A plain wakeup came while we polled: look again. */
+		if (p->missed_wake)
+			aior_poll_queue_work(req);
+	}
+	spin_unlock_irq(&ctx->poll_lock);
+	return res;
+}
+
+int aior_poll_remove_prep(struct aior_req *req, const struct aioring_sqe *sqe)
+{
+	if (req->ctx->flags & AIORING_SETUP_IOPOLL)
+		return -EINVAL;
+	/* sqe->fd is ignored, as by io_uring. */
+	if (sqe->off || sqe->len || sqe->poll32_events || sqe->buf_index)
+		return -EINVAL;
+	req->poll_remove.target = sqe->addr;
+	return 0;
+}
+
+int aior_poll_remove(struct aior_req *req, unsigned int issue_flags)
+{
+	struct aior_ctx *ctx = req->ctx;
+	struct aior_req *cur, *target = NULL;
+	int ret = -ENOENT;
+
+	spin_lock_irq(&ctx->poll_lock);
+	list_for_each_entry(cur, &ctx->poll_list, poll.node) {
+		if (cur->user_data != req->poll_remove.target)
+			continue;
+		ret = aior_poll_cancel_one(&cur->poll, false);
+		if (!ret)
+			target = cur;
+		break;
+	}
+	spin_unlock_irq(&ctx->poll_lock);
+
+	/* Ours now: its CQE goes before the one of this POLL_REMOVE. */
+	if (target)
+		aior_req_complete(target, -ECANCELED);
+	return ret;
+}
+
+/*
+ * Ring teardown, after the last submitter is gone: cancel every pending
+ * poll, and make any poll still being armed cancel itself.
+ */
+void aior_poll_cancel_all(struct aior_ctx *ctx)
+{
+	struct aior_req *req, *tmp;
+	LIST_HEAD(cancelled);
+
+	spin_lock_irq(&ctx->poll_lock);
+	ctx->poll_closed = true;
+	list_for_each_entry_safe(req, tmp, &ctx->poll_list, poll.node) {
+		aior_poll_cancel_one(&req->poll, true);
+		/* Done now, so nobody else touches node. */
+		list_add_tail(&req->poll.node, &cancelled);
+	}
+	spin_unlock_irq(&ctx->poll_lock);
+
+	list_for_each_entry_safe(req, tmp, &cancelled, poll.node) {
+		list_del_init(&req->poll.node);
+		aior_req_complete(req, -ECANCELED);
+	}
+}
