@@ -301,6 +301,38 @@ static inline void aioring_prep_fsync(struct aioring_sqe *sqe, int fd,
 }
 
 /**
+ * aioring_prep_poll_add - wait until @fd is ready for @poll_mask (one-shot)
+ * @poll_mask: POLLIN, POLLOUT, ... (as poll(2))
+ *
+ * The CQE's res is the ready mask (the requested events plus POLLERR and
+ * POLLHUP) or -errno. On big-endian machines the 16-bit halves of the mask
+ * are swapped, as the module (like io_uring) expects.
+ */
+static inline void aioring_prep_poll_add(struct aioring_sqe *sqe, int fd,
+					 unsigned poll_mask)
+{
+	aioring_prep_rw(AIORING_OP_POLL_ADD, sqe, fd, NULL, 0, 0);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	poll_mask = (poll_mask << 16) | (poll_mask >> 16);
+#endif
+	sqe->poll32_events = poll_mask;
+}
+
+/**
+ * aioring_prep_poll_remove - cancel the pending poll whose user_data is
+ *	@user_data
+ *
+ * Completes with 0 (the poll then completes with -ECANCELED), -ENOENT if
+ * no such poll is pending, or -EALREADY if it is already completing.
+ */
+static inline void aioring_prep_poll_remove(struct aioring_sqe *sqe,
+					    uint64_t user_data)
+{
+	aioring_prep_rw(AIORING_OP_POLL_REMOVE, sqe, -1, NULL, 0, 0);
+	sqe->addr = user_data;
+}
+
+/**
  * aioring_cq_advance - mark @nr CQEs as seen, freeing their slots
  */
 static inline void aioring_cq_advance(struct aioring *ring, unsigned nr)

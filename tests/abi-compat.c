@@ -61,6 +61,8 @@ int main(void)
 	FIELD(aioring_sqe, io_uring_sqe, len, len);
 	FIELD(aioring_sqe, io_uring_sqe, rw_flags, rw_flags);
 	FIELD(aioring_sqe, io_uring_sqe, fsync_flags, fsync_flags);
+	FIELD(aioring_sqe, io_uring_sqe, poll_events, poll_events);
+	FIELD(aioring_sqe, io_uring_sqe, poll32_events, poll32_events);
 	FIELD(aioring_sqe, io_uring_sqe, user_data, user_data);
 	FIELD(aioring_sqe, io_uring_sqe, buf_index, buf_index);
 	FIELD(aioring_sqe, io_uring_sqe, personality, personality);
@@ -105,6 +107,8 @@ int main(void)
 	CONST(AIORING_OP_READV, IORING_OP_READV);
 	CONST(AIORING_OP_WRITEV, IORING_OP_WRITEV);
 	CONST(AIORING_OP_FSYNC, IORING_OP_FSYNC);
+	CONST(AIORING_OP_POLL_ADD, IORING_OP_POLL_ADD);
+	CONST(AIORING_OP_POLL_REMOVE, IORING_OP_POLL_REMOVE);
 	CONST(AIORING_OP_READ, IORING_OP_READ);
 	CONST(AIORING_OP_WRITE, IORING_OP_WRITE);
 	CONST(AIORING_FSYNC_DATASYNC, IORING_FSYNC_DATASYNC);

@@ -59,6 +59,8 @@ struct aioring_sqe {
 	union {
 		__u32	rw_flags;	/* RWF_* for reads and writes */
 		__u32	fsync_flags;	/* AIORING_FSYNC_* */
+		__u16	poll_events;	/* io_uring's pre-5.9 16-bit field */
+		__u32	poll32_events;	/* POLL_ADD: POLL* mask, see below */
 	};
 	__u64	user_data;	/* echoed in the CQE */
 	__u16	buf_index;	/* reserved, must be zero */
@@ -78,11 +80,38 @@ enum {
 	AIORING_OP_FSYNC	= 3,	/* IORING_OP_FSYNC */
 	AIORING_OP_READ_FIXED	= 4,	/* IORING_OP_READ_FIXED: registered buffer */
 	AIORING_OP_WRITE_FIXED	= 5,	/* IORING_OP_WRITE_FIXED: registered buffer */
+	AIORING_OP_POLL_ADD	= 6,	/* IORING_OP_POLL_ADD: one-shot poll */
+	AIORING_OP_POLL_REMOVE	= 7,	/* IORING_OP_POLL_REMOVE: cancel a poll */
 	AIORING_OP_READ		= 22,	/* IORING_OP_READ */
 	AIORING_OP_WRITE	= 23,	/* IORING_OP_WRITE */
 
 	AIORING_OP_LAST		= 24,	/* one past the highest number */
 };
+
+/*
+ * Poll (io_uring's one-shot IORING_OP_POLL_ADD and IORING_OP_POLL_REMOVE).
+ *
+ * POLL_ADD waits until file sqe->fd (or registered file sqe->fd with
+ * AIORING_SQE_FIXED_FILE) is ready for one of the events in
+ * sqe->poll32_events (POLLIN, POLLOUT, POLLPRI, ...). The CQE's res is the
+ * ready mask, limited to the requested events plus POLLERR and POLLHUP,
+ * or -errno. A file that is already ready completes at once. off, addr,
+ * len (io_uring's multishot flags), buf_index and the reserved fields must
+ * be zero. Like io_uring, the kernel reads poll32_events with its 16-bit
+ * halves swapped on big-endian machines, so that the legacy 16-bit
+ * poll_events overlays its low half there too; aioring_prep_poll_add()
+ * does the swap. Not available on AIORING_SETUP_IOPOLL rings (-EINVAL),
+ * and an aioring fd cannot be polled through a ring (-EINVAL).
+ *
+ * POLL_REMOVE cancels the pending POLL_ADD whose user_data is sqe->addr:
+ * it completes with 0 and the poll with -ECANCELED; with -ENOENT if no
+ * such poll is pending, or -EALREADY if it is already completing. sqe->fd
+ * is ignored; every other field but user_data must be zero. Polls still
+ * pending when the ring is closed are cancelled with it.
+ *
+ * A pending poll counts as a request in flight (the CQ-size bound of
+ * AIORING_IOC_ENTER).
+ */
 
 /*
  * sqe->flags, with io_uring's IOSQE_* numbers. Any other bit completes with
