@@ -96,7 +96,7 @@ build_userspace() {
 	mkdir -p "$LAB_BUILD"
 	: >"$logfile"
 	log "building userspace (lib, tests, examples)"
-	for d in lib tests examples; do
+	for d in lib lib/aio tests examples; do
 		if ! make -C "$REPO_DIR/$d" >>"$logfile" 2>&1; then
 			log "userspace build FAILED in $d/ (log: $logfile)"
 			tail -n 40 "$logfile" | sed 's/^/    | /' >&2

@@ -99,8 +99,10 @@ struct shim_aio_ring {
 #define AIO_RING_MAGIC			0xa10a10a1
 #define AIO_RING_COMPAT_FEATURES	1
 
-/* user_data of the NOP that wakes the reaper for io_destroy */
-#define SHIM_WAKE_UD	(~0ULL - 1)
+/* user_data of the shim's own SQEs, whose CQEs are not events */
+#define SHIM_WAKE_UD	(~0ULL - 1)	/* NOP: wakes the reaper for io_destroy */
+#define SHIM_CANCEL_UD	(~0ULL - 2)	/* POLL_REMOVE of io_cancel/io_destroy */
+#define SHIM_PROBE_UD	(~0ULL - 3)	/* POLL_REMOVE: does the module poll? */
 /* access_ok(): the end of the user address space on x86-64 */
 #define SHIM_TASK_SIZE	0x7ffffffff000ULL
 #define SHIM_RWF_KNOWN	(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND)
@@ -112,6 +114,9 @@ struct shim_req {
 	uint64_t	obj;		/* the iocb's address */
 	int		resfd;		/* dup of the RESFD eventfd, or -1 */
 	int		next_free;
+	unsigned char	busy;		/* in flight */
+	unsigned char	poll;		/* IOCB_CMD_POLL: cancellable */
+	unsigned char	cancelled;	/* POLL_REMOVE sent for it */
 };
 
 struct aioring_aio_ctx {
@@ -136,6 +141,8 @@ struct aioring_aio_ctx {
 	unsigned		inflight;	/* in the module */
 	struct shim_req		*reqs;
 	int			free_req;
+
+	int			probe_res;	/* CQE res of SHIM_PROBE_UD, 1: none yet */
 
 	pthread_t		reaper;
 	int			reaper_on;	/* under sq_lock */
@@ -231,6 +238,15 @@ static void shim_atfork_child(void)
 static void shim_init(void)
 {
 	pthread_atfork(NULL, NULL, shim_atfork_child);
+}
+
+/* With AIORING_AIO_STATS=1, say that the shim is in (the guest tests check). */
+__attribute__((constructor)) static void shim_loaded(void)
+{
+	const char *env = getenv("AIORING_AIO_STATS");
+
+	if (env && !strcmp(env, "1"))
+		fprintf(stderr, "aioring-aio: loaded in pid %d\n", (int)getpid());
 }
 
 /*
@@ -334,8 +350,13 @@ static unsigned shim_drain(struct aioring_aio_ctx *c)
 		int32_t res = cqe->res;
 
 		aioring_cqe_seen(&c->ring, cqe);
-		if (ud == SHIM_WAKE_UD)
+		if (ud == SHIM_WAKE_UD || ud == SHIM_CANCEL_UD)
 			continue;
+		if (ud == SHIM_PROBE_UD) {
+			c->probe_res = res;
+			pthread_cond_broadcast(&c->drained);
+			continue;
+		}
 		if (ud >= c->limit) {
 			fprintf(stderr, "aioring-aio: completion for no request (user_data %llu, res %d)\n",
 				(unsigned long long)ud, res);
@@ -346,6 +367,9 @@ static unsigned shim_drain(struct aioring_aio_ctx *c)
 			unsigned tail = c->ev->tail;
 			struct io_event *e = &c->ev->io_events[tail];
 
+			/* fs/aio.c completes a cancelled poll with an empty mask */
+			if (r->poll && r->cancelled && res == -ECANCELED)
+				res = 0;
 			e->data = r->data;
 			e->obj = r->obj;
 			e->res = res;
@@ -364,6 +388,7 @@ static unsigned shim_drain(struct aioring_aio_ctx *c)
 				close(r->resfd);
 				r->resfd = -1;
 			}
+			r->busy = r->poll = r->cancelled = 0;
 			r->next_free = c->free_req;
 			c->free_req = (int)ud;
 			c->inflight--;
@@ -505,9 +530,14 @@ static int shim_io_setup(int nr_events, io_context_t *ctxp)
 	ret = aioring_queue_init_params(entries, &c->ring, &p);
 	if (ret < 0)
 		goto err;
+	/*
+	 * Half the CQ ring at most: the other half is room for the shim's
+	 * own CQEs (a POLL_REMOVE per cancelled poll, the probe, the wake-up
+	 * NOP), so completions never have to wait in the module.
+	 */
 	c->limit = nr - 1;
-	if (c->limit > c->ring.cq.ring_entries - 1)
-		c->limit = c->ring.cq.ring_entries - 1;
+	if (c->limit > c->ring.cq.ring_entries / 2)
+		c->limit = c->ring.cq.ring_entries / 2;
 	c->reqs = calloc(c->limit, sizeof(*c->reqs));
 	if (!c->reqs) {
 		ret = -ENOMEM;
@@ -518,6 +548,7 @@ static int shim_io_setup(int nr_events, io_context_t *ctxp)
 		c->reqs[i].next_free = (int)i + 1 < (int)c->limit ? (int)i + 1 : -1;
 	}
 	c->free_req = 0;
+	c->probe_res = 1;
 
 	pthread_mutex_lock(&shim_lock);
 	for (i = 0; i < shim_nr_ctxs; i++)
@@ -560,6 +591,8 @@ err:
 	shim_free(c);
 	return ret;
 }
+
+static int shim_cancel_polls(struct aioring_aio_ctx *c, int slot);
 
 static void shim_print_stats(struct aioring_aio_ctx *c)
 {
@@ -613,6 +646,8 @@ static int shim_io_destroy(io_context_t ctx)
 
 	pthread_mutex_lock(&c->sq_lock);
 	if (c->reaper_on) {
+		/* Pending polls would never end: the kernel cancels them too. */
+		shim_cancel_polls(c, -1);
 		pthread_mutex_lock(&c->cq_lock);
 		c->stop = 1;
 		pthread_mutex_unlock(&c->cq_lock);
@@ -711,7 +746,8 @@ out:
  * with its errors. On success the SQE fields are filled in @sqe and
  * *@resfd holds a dup of the RESFD eventfd (or -1).
  */
-static int shim_prep(const struct iocb *cb, struct aioring_sqe *sqe, int *resfd)
+static int shim_prep(const struct iocb *cb, struct aioring_sqe *sqe, int *resfd,
+		     int poll_ok)
 {
 	int fd = (int)cb->aio_fildes, fl, acc, ret;
 
@@ -775,8 +811,17 @@ static int shim_prep(const struct iocb *cb, struct aioring_sqe *sqe, int *resfd)
 		if (cb->aio_lio_opcode == IOCB_CMD_FDSYNC)
 			sqe->fsync_flags = AIORING_FSYNC_DATASYNC;
 		break;
+	case IOCB_CMD_POLL:
+		/* aio_poll(): the events are a 16-bit mask in aio_buf */
+		if ((uint16_t)cb->aio_buf != cb->aio_buf)
+			return -EINVAL;
+		if (cb->aio_offset || cb->aio_nbytes || cb->aio_rw_flags)
+			return -EINVAL;
+		if (!poll_ok)
+			return -EINVAL;
+		aioring_prep_poll_add(sqe, fd, (unsigned)cb->aio_buf);
+		break;
 	default:
-		/* IOCB_CMD_POLL needs AIORING_OP_POLL_ADD, not in this module yet. */
 		return -EINVAL;
 	}
 	if (cb->aio_flags & IOCB_FLAG_RESFD) {
@@ -802,6 +847,69 @@ static int shim_start_reaper(struct aioring_aio_ctx *c)
 	return 0;
 }
 
+/*
+ * Does the module have AIORING_OP_POLL_ADD? Asked once per process with a
+ * POLL_REMOVE of nothing: -ENOENT if it polls, -EINVAL from a module
+ * without the opcode. Called with sq_lock held and the reaper running.
+ */
+static int shim_poll_supported(struct aioring_aio_ctx *c)
+{
+	static int known;	/* 1: yes, -1: no */
+	struct aioring_sqe *sqe;
+
+	if (known)
+		return known > 0;
+	while (!(sqe = aioring_get_sqe(&c->ring)))
+		shim_flush(c);
+	aioring_prep_poll_remove(sqe, SHIM_PROBE_UD);
+	sqe->user_data = SHIM_PROBE_UD;
+	pthread_mutex_lock(&c->cq_lock);
+	c->probe_res = 1;
+	pthread_mutex_unlock(&c->cq_lock);
+	shim_flush(c);
+	pthread_mutex_lock(&c->cq_lock);
+	while (c->probe_res == 1)
+		pthread_cond_wait(&c->drained, &c->cq_lock);
+	known = c->probe_res == -ENOENT ? 1 : -1;
+	pthread_mutex_unlock(&c->cq_lock);
+	return known > 0;
+}
+
+/*
+ * Cancel the pending poll in @slot (or every pending poll, @slot < 0):
+ * POLL_REMOVE, whose own CQE is dropped; the poll completes with res 0.
+ * Returns how many were cancelled. Called with sq_lock held.
+ */
+static int shim_cancel_polls(struct aioring_aio_ctx *c, int slot)
+{
+	struct aioring_sqe *sqe;
+	unsigned i;
+	int n = 0;
+
+	for (i = 0; i < c->limit; i++) {
+		struct shim_req *r = &c->reqs[i];
+		int hit;
+
+		if (slot >= 0 && (unsigned)slot != i)
+			continue;
+		pthread_mutex_lock(&c->cq_lock);
+		hit = r->busy && r->poll && !r->cancelled;
+		if (hit)
+			r->cancelled = 1;
+		pthread_mutex_unlock(&c->cq_lock);
+		if (!hit)
+			continue;
+		while (!(sqe = aioring_get_sqe(&c->ring)))
+			shim_flush(c);
+		aioring_prep_poll_remove(sqe, i);
+		sqe->user_data = SHIM_CANCEL_UD;
+		n++;
+	}
+	if (n)
+		shim_flush(c);
+	return n;
+}
+
 /* How many iocbs io_submit reads per process_vm_readv() */
 #define SHIM_BATCH	64
 
@@ -816,7 +924,7 @@ static int shim_io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 	struct iocb cbs[SHIM_BATCH];
 	struct iovec l[SHIM_BATCH], r[SHIM_BATCH];
 	long done = 0;
-	int err = 0, ret;
+	int err = 0, ret, poll_ok = 0;
 
 	if (nr < 0)
 		return -EINVAL;
@@ -871,7 +979,9 @@ static int shim_io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 			struct aioring_sqe tmp, *sqe;
 			int resfd, slot;
 
-			ret = shim_prep(&cbs[i], &tmp, &resfd);
+			if (cbs[i].aio_lio_opcode == IOCB_CMD_POLL && !poll_ok)
+				poll_ok = shim_poll_supported(c);
+			ret = shim_prep(&cbs[i], &tmp, &resfd, poll_ok);
 			if (ret) {
 				err = ret;
 				break;
@@ -893,6 +1003,8 @@ static int shim_io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 			c->reqs[slot].data = cbs[i].aio_data;
 			c->reqs[slot].obj = (uint64_t)(uintptr_t)ptrs[i];
 			c->reqs[slot].resfd = resfd;
+			c->reqs[slot].busy = 1;
+			c->reqs[slot].poll = cbs[i].aio_lio_opcode == IOCB_CMD_POLL;
 			c->inflight++;
 			pthread_mutex_unlock(&c->cq_lock);
 
@@ -926,14 +1038,20 @@ static int shim_timespec_ns(const struct timespec *ts, int64_t *ns)
 {
 	struct timespec t;
 
+	/*
+	 * io_getevents does not validate the timespec: it is turned into a
+	 * ktime as it is (a tv_nsec of 2e9 is 2 s, a negative one no wait).
+	 */
 	if (shim_peek(&t, ts, sizeof(t)))
 		return -EFAULT;
-	if (t.tv_sec < 0 || t.tv_nsec < 0 || t.tv_nsec >= 1000000000L)
-		return -EINVAL;
-	if (t.tv_sec > INT64_MAX / 1000000000LL - 1)
-		*ns = INT64_MAX;
+	if (t.tv_sec > INT64_MAX / 1000000000LL - 2)
+		*ns = INT64_MAX / 2;
+	else if (t.tv_sec < -(INT64_MAX / 1000000000LL - 2))
+		*ns = 0;
 	else
 		*ns = (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+	if (*ns < 0)
+		*ns = 0;
 	return 0;
 }
 
@@ -956,11 +1074,28 @@ static int shim_getevents(io_context_t ctx, long min_nr, long nr,
 	struct aioring_aio_ctx *c;
 	int64_t deadline = 0, ns = 0;
 	long got = 0;
-	int ret = 0;
+	int ret = 0, wait_one;
 
 	c = shim_get(ctx);
 	if (!c)
 		return -EINVAL;
+	/*
+	 * libaio's io_getevents answers 0 without a system call when the
+	 * timeout is zero and the ring is empty, before the kernel would
+	 * check the arguments.
+	 */
+	if (timeout && !timeout->tv_sec && !timeout->tv_nsec) {
+		int empty;
+
+		pthread_mutex_lock(&c->cq_lock);
+		shim_drain(c);
+		empty = c->ev->head == c->ev->tail;
+		pthread_mutex_unlock(&c->cq_lock);
+		if (empty) {
+			shim_put(c);
+			return 0;
+		}
+	}
 	if (min_nr < 0 || nr < 0 || min_nr > nr) {
 		shim_put(c);
 		return -EINVAL;
@@ -975,6 +1110,17 @@ static int shim_getevents(io_context_t ctx, long min_nr, long nr,
 		if (deadline < ns)
 			deadline = INT64_MAX;
 	}
+	/*
+	 * The one intentional difference from the system call. With min_nr 0
+	 * the kernel returns at once with what is there; for buffered I/O that
+	 * was everything submitted, because kernel AIO did buffered I/O inside
+	 * io_submit. Programs (libaio's own harness: sync_submit()) rely on
+	 * it: io_submit, then io_getevents(ctx, 0, 1, &ev, 30 s) expecting the
+	 * event. Here buffered I/O really is asynchronous, so with min_nr 0, a
+	 * nonzero timeout and requests in flight, wait (up to the timeout)
+	 * for the first event. A zero or NULL timeout still returns at once.
+	 */
+	wait_one = min_nr == 0 && nr > 0 && timeout && ns > 0;
 	for (;;) {
 		struct pollfd pfd;
 		struct timespec rel, *relp = NULL;
@@ -994,9 +1140,12 @@ static int shim_getevents(io_context_t ctx, long min_nr, long nr,
 		}
 		if (c->ev->head == c->ev->tail)
 			shim_bell_reset(c);
-		pthread_mutex_unlock(&c->cq_lock);
-		if (got >= min_nr || got == nr)
+		if ((got >= min_nr && !(wait_one && got == 0 && c->inflight)) ||
+		    got == nr) {
+			pthread_mutex_unlock(&c->cq_lock);
 			break;
+		}
+		pthread_mutex_unlock(&c->cq_lock);
 
 		pthread_mutex_lock(&shim_lock);
 		dead = c->dead;
@@ -1042,17 +1191,20 @@ static int shim_io_pgetevents(io_context_t ctx, long min_nr, long nr,
 }
 
 /*
- * io_cancel: the kernel cancels only requests that have a cancel method
- * (poll); for reads, writes and fsync it says -EINVAL, like here, where
- * nothing is cancellable. -EFAULT for an unreadable iocb, -EINVAL for a
- * key that io_submit did not set or a bad context.
+ * io_cancel: as fs/aio.c, only polls can be cancelled: -EINPROGRESS, and
+ * the poll's event (res 0) comes through the ring; a read, write or fsync
+ * in flight, or an iocb not in flight, is -EINVAL. -EFAULT for an
+ * unreadable iocb, -EINVAL for a key io_submit did not set or a bad
+ * context. @evt is not written (the kernel ignores it too).
  */
 static int shim_io_cancel(io_context_t ctx, struct iocb *iocb, struct io_event *evt)
 {
 	struct aioring_aio_ctx *c;
 	struct iocb cb;
+	unsigned i;
+	int ret = -EINVAL, slot = -1;
 
-	(void)evt;	/* unused by the kernel too: the event goes to the ring */
+	(void)evt;
 	if (shim_peek(&cb, iocb, sizeof(cb)))
 		return -EFAULT;
 	if (cb.aio_key != 0)
@@ -1060,8 +1212,23 @@ static int shim_io_cancel(io_context_t ctx, struct iocb *iocb, struct io_event *
 	c = shim_get(ctx);
 	if (!c)
 		return -EINVAL;
+	pthread_mutex_lock(&c->sq_lock);
+	pthread_mutex_lock(&c->cq_lock);
+	for (i = 0; i < c->limit; i++) {
+		struct shim_req *r = &c->reqs[i];
+
+		if (r->busy && r->obj == (uint64_t)(uintptr_t)iocb) {
+			if (r->poll && !r->cancelled)
+				slot = (int)i;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&c->cq_lock);
+	if (slot >= 0 && shim_cancel_polls(c, slot))
+		ret = -EINPROGRESS;
+	pthread_mutex_unlock(&c->sq_lock);
 	shim_put(c);
-	return -EINVAL;
+	return ret;
 }
 
 /* libaio's own helpers, so none of libaio.so.1's code runs. */
