@@ -10,6 +10,8 @@
 #                          KERNELS="5.10 6.1 6.12 7.2" by default
 #   make demo              boot one kernel (DEMO_KERNEL=6.1) and run ring-cat
 #   make bench             the benchmark in 6.1 and 6.12 guests (bench/README.md)
+#   make fio-engine        fio/aioring-fio.so, a fio ioengine=external: engine, built
+#                          against the source of the installed fio (fio/README.md)
 #   make check-debug       the suite on a KASAN/lockdep/kmemleak 6.1 kernel built
 #                          once from linux-source-6.1 (~20 min on 2 cores; not CI)
 #   make install           modules_install + libaioring install
@@ -101,3 +103,9 @@ bench:
 	bash lab/bench.sh
 
 .PHONY: bench
+
+# The fio engine (fio/README.md): fio/aioring-fio.so for the installed fio.
+fio-engine:
+	$(MAKE) -C fio
+
+.PHONY: fio-engine

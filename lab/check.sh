@@ -12,6 +12,7 @@
 #
 # Every step of the run counts as a test besides the guest's own:
 #   build-userspace     lib/, tests/, examples/ built
+#   fio-engine-<ver>    the fio engine built against fio <ver> (lab/fio.sh)
 #   build-<kver>        the module built for that kernel without a warning
 #   boot-<kver>         the guest ran the tests to the end (AIORING-TESTS-DONE)
 #   dmesg-<kver>        the guest's kernel log is free of BUG/WARNING/lockdep/...
@@ -26,6 +27,7 @@ export LAB_T0
 . "$LAB_DIR/build.sh"
 . "$LAB_DIR/initramfs.sh"
 . "$LAB_DIR/boot.sh"
+. "$LAB_DIR/fio.sh"
 
 HOST_PACKAGES="$LAB_HOST_PACKAGES man-db groff-base"
 
@@ -186,6 +188,7 @@ do_check() {
 	else
 		record userspace FAIL man-pages
 	fi
+	fio_prepare # the fio engine builds; fio for the guest
 	for series in $KERNELS; do
 		test_kernel "$series"
 	done

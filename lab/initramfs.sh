@@ -112,9 +112,13 @@ stage_bench() {
 # guest-devices.sh, which makes the file systems on devices with a real
 # completion latency (see there).
 stage_check() {
-	local root=$1
-	stage_tools "$root" lab "configfs null_blk" "/sbin/mke2fs /sbin/mkfs.xfs"
+	local root=$1 fio=""
+	# fio for the fio tests, as /lab/sbin/fio, if lab/fio.sh built it
+	[ ! -x "$LAB_BUILD/fio/fio" ] || fio="$LAB_BUILD/fio/fio"
+	stage_tools "$root" lab "configfs null_blk" "/sbin/mke2fs /sbin/mkfs.xfs $fio"
 	install -m 0755 "$LAB_DIR/guest-devices.sh" "$root/lab/devices.sh"
+	. "$LAB_DIR/fio.sh"
+	stage_fio "$root"
 	stage_libaio "$root" # /libaio: libaio's harness and the shim (lab/libaio.sh)
 }
 
