@@ -164,6 +164,16 @@ struct aior_ctx {
 	 */
 	struct list_head	iopoll_list;
 
+	/*
+	 * Pending POLL_ADD requests, oldest first, for POLL_REMOVE and ring
+	 * teardown. poll_lock protects poll_list, poll_closed and every
+	 * request's aior_poll.done and .node; it nests outside the lock of
+	 * a polled waitqueue (see poll.c). Taken with interrupts off.
+	 */
+	spinlock_t		poll_lock;
+	struct list_head	poll_list;
+	bool			poll_closed;	/* teardown ran: arm no more */
+
 	/* SQ thread */
 	struct task_struct	*sq_thread;
 	wait_queue_head_t	sq_wait;
@@ -206,6 +216,27 @@ struct aior_fsync {
 	loff_t			off;
 	loff_t			len;
 	u32			flags;
+};
+
+/*
+ * A one-shot poll (POLL_ADD). The wait entry sits on the file's waitqueue
+ * @head from arming until the poll is done; see poll.c for who may take
+ * it off and when.
+ */
+struct aior_poll {
+	struct wait_queue_head	*head;		/* NULL after POLLFREE; RCU */
+	struct wait_queue_entry	wait;		/* under head->lock */
+	__poll_t		events;		/* requested | POLLERR | POLLHUP */
+	__poll_t		ready;		/* event that took @wait off; head->lock */
+	bool			done;		/* completion claimed; ctx->poll_lock */
+	unsigned long		work_state;	/* AIOR_POLL_WORK_QUEUED */
+	struct list_head	node;		/* on ctx->poll_list; ctx->poll_lock */
+	struct work_struct	work;		/* settles the poll after a wakeup */
+};
+
+/* POLL_REMOVE: the user_data of the poll to cancel. */
+struct aior_poll_remove {
+	u64			target;
 };
 
 /* aior_req.flags */
@@ -257,6 +288,8 @@ struct aior_req {
 	union {
 		struct aior_rw		rw;
 		struct aior_fsync	fsync;
+		struct aior_poll	poll;
+		struct aior_poll_remove	poll_remove;
 	};
 };
 

@@ -32,6 +32,7 @@
 #include "opdef.h"
 #include "ring.h"
 #include "iopoll.h"
+#include "poll.h"
 #include "rsrc.h"
 #include "rw.h"
 #include "sqthread.h"
@@ -121,6 +122,8 @@ static int aior_open(struct inode *inode, struct file *file)
 	spin_lock_init(&ctx->completion_lock);
 	INIT_LIST_HEAD(&ctx->overflow_list);
 	INIT_LIST_HEAD(&ctx->iopoll_list);
+	spin_lock_init(&ctx->poll_lock);
+	INIT_LIST_HEAD(&ctx->poll_list);
 	init_llist_head(&ctx->req_free);
 	init_waitqueue_head(&ctx->cq_wait);
 	refcount_set(&ctx->refs, 1);
@@ -143,6 +146,11 @@ static int aior_release(struct inode *inode, struct file *file)
 	/* No new submissions, and nothing left that only polling completes. */
 	aior_sq_thread_stop(ctx);
 	aior_iopoll_drain(ctx);
+	/*
+	 * Pending polls wait for events that may never come: cancel them,
+	 * so that the wait for request references below ends.
+	 */
+	aior_poll_cancel_all(ctx);
 	/* Parked CQEs have no reader any more; later ones are dropped too. */
 	aior_cq_overflow_drop_all(ctx);
 	/* Drop the file's reference and wait for requests still running. */

@@ -7,6 +7,7 @@
 #include <linux/kernel.h>
 
 #include "opdef.h"
+#include "poll.h"
 #include "rw.h"
 
 static const struct aior_op_def aior_op_defs[AIORING_OP_LAST] = {
@@ -50,6 +51,17 @@ static const struct aior_op_def aior_op_defs[AIORING_OP_LAST] = {
 		.prep		= aior_rw_prep,
 		.issue		= aior_write,
 		.cleanup	= aior_rw_cleanup,
+	},
+	[AIORING_OP_POLL_ADD] = {
+		.name		= "POLL_ADD",
+		.needs_file	= 1,
+		.prep		= aior_poll_add_prep,
+		.issue		= aior_poll_add,
+	},
+	[AIORING_OP_POLL_REMOVE] = {
+		.name		= "POLL_REMOVE",
+		.prep		= aior_poll_remove_prep,
+		.issue		= aior_poll_remove,
 	},
 	[AIORING_OP_READ] = {
 		.name		= "READ",

@@ -184,6 +184,16 @@ void aior_queue_retry(struct aior_req *req)
 }
 
 /*
+ * Queue other work that never waits for I/O (poll wakeups) on the same
+ * module-wide queue; callable from any context. Module exit drains it, so
+ * an item may drop the last reference to its ring.
+ */
+void aior_queue_nonblocking(struct work_struct *work)
+{
+	queue_work(aior_retry_wq, work);
+}
+
+/*
  * Work items are initialised once per request and never again: a WAITQ
  * retry can be re-queued while it still runs, and the workqueue only
  * keeps such an item from running twice at once if its state is intact.

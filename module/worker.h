@@ -15,6 +15,7 @@ int aior_wq_setup(struct aior_ctx *ctx, u32 *max_workers);
 void aior_wq_destroy(struct aior_ctx *ctx);
 void aior_punt(struct aior_req *req);
 void aior_queue_retry(struct aior_req *req);
+void aior_queue_nonblocking(struct work_struct *work);
 void aior_req_init_work(struct aior_req *req);
 bool aior_worker_enter(struct aior_req *req, struct aior_worker_state *st);
 void aior_worker_leave(struct aior_worker_state *st);

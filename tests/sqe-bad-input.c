@@ -104,7 +104,7 @@ int main(void)
 	}
 
 	/* Unknown opcodes: the gaps, the end, far beyond. */
-	for (i = AIORING_OP_WRITE_FIXED + 1; i < AIORING_OP_READ; i++) {
+	for (i = AIORING_OP_POLL_REMOVE + 1; i < AIORING_OP_READ; i++) {
 		sqe = add(-EINVAL, "opcode %u", i);
 		sqe->opcode = (__u8)i;
 		sqe->fd = fd;
