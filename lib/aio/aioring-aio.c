@@ -53,9 +53,20 @@
  *    that faults, EIO, ENOSPC) come back in io_event.res, as they do from
  *    the kernel.
  *
- *  - io_destroy waits for every request in flight, as the kernel does.
- *    A child after fork() sees no contexts (-EINVAL), as in the kernel,
- *    where contexts belong to the mm.
+ *  - IOCB_CMD_POLL is AIORING_OP_POLL_ADD (asked of the module once per
+ *    process); io_cancel cancels a pending poll with POLL_REMOVE and, as
+ *    fs/aio.c, says -EINPROGRESS, the poll's event then having res 0.
+ *    Nothing else can be cancelled (-EINVAL), as in the kernel.
+ *
+ *  - io_destroy cancels pending polls and waits for every request in
+ *    flight, as the kernel does. A child after fork() sees no contexts
+ *    (-EINVAL), as in the kernel, where contexts belong to the mm.
+ *
+ *  - One intentional difference: io_getevents with min_nr 0 and a nonzero
+ *    timeout waits for the first event of a request in flight (see
+ *    shim_getevents()), because kernel AIO did buffered I/O inside
+ *    io_submit and programs count on finding its event. lib/aio/README.md
+ *    lists the others (cost, aio-nr).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -338,8 +349,6 @@ static void shim_bell_reset(struct aioring_aio_ctx *c)
  * RESFD eventfds of the requests they finish: after the event is visible,
  * so a program woken by its eventfd finds it (harness case 16).
  */
-static unsigned shim_drain(struct aioring_aio_ctx *c)
-	__attribute__((nonnull));
 static unsigned shim_drain(struct aioring_aio_ctx *c)
 {
 	struct aioring_cqe *cqe;
