@@ -5,7 +5,7 @@
 # wireguard-linux-compat's src/Makefile.
 #
 #   make [module]          aioring.ko for the running kernel (KDIR= to change)
-#   make lib|tests|examples|tools
+#   make lib|tests|examples|tools  (lib includes lib/aio, the libaio shim)
 #   make check             build and test on Debian kernels in QEMU (lab/),
 #                          KERNELS="5.10 6.1 6.12 7.2" by default
 #   make demo              boot one kernel (DEMO_KERNEL=6.1) and run ring-cat
@@ -62,6 +62,7 @@ sparse:
 
 lib:
 	$(MAKE) -C lib
+	$(MAKE) -C lib/aio
 
 tests: lib
 	$(MAKE) -C tests
@@ -83,6 +84,7 @@ check-debug:
 
 install: module-install
 	$(MAKE) -C lib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	$(MAKE) -C lib/aio install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	install -D -m 0644 packaging/60-aioring.rules $(DESTDIR)/etc/udev/rules.d/60-aioring.rules
 	install -D -m 0644 packaging/aioring.conf $(DESTDIR)/etc/modprobe.d/aioring.conf
 	for page in $(wildcard man/*.[137]); do \
@@ -123,6 +125,7 @@ clean:
 			-o -name '*.mod.c' -o -name '.*.cmd' \) -type f -print0 | xargs -0 rm -f; \
 		rm -f Module.symvers modules.order; fi
 	$(MAKE) -C lib clean
+	$(MAKE) -C lib/aio clean
 	$(MAKE) -C tests clean
 	$(MAKE) -C examples clean
 	$(MAKE) -C tools clean

@@ -103,8 +103,8 @@ build_userspace() {
 	local logfile="$LAB_BUILD/userspace.log" d
 	mkdir -p "$LAB_BUILD"
 	: >"$logfile"
-	log "building userspace (lib, tests, examples, tools)"
-	for d in lib tests examples tools; do
+	log "building userspace (lib, lib/aio, tests, examples, tools)"
+	for d in lib lib/aio tests examples tools; do
 		if ! make -C "$REPO_DIR/$d" >>"$logfile" 2>&1; then
 			log "userspace build FAILED in $d/ (log: $logfile)"
 			tail -n 40 "$logfile" | sed 's/^/    | /' >&2

@@ -213,6 +213,17 @@ do_check() {
 	else
 		record userspace FAIL build-userspace
 	fi
+	# libaio's harness for the libaio shim's guest tests (lab/libaio.sh)
+	if (libaio_prepare) && (libaio_bindings); then
+		record userspace PASS libaio-shim-bindings
+	else
+		record userspace FAIL libaio-shim-bindings
+	fi
+	if (libaio_semantics); then
+		record userspace PASS libaio-semantics-kernel
+	else
+		record userspace FAIL libaio-semantics-kernel
+	fi
 	if (check_man_pages); then
 		record userspace PASS man-pages
 	else

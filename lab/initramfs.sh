@@ -26,6 +26,7 @@
 
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$LAB_DIR/libaio.sh"
 
 # Wanted guest modules.  crc32c_generic goes before ext4: ext4 asks the
 # crypto API for crc32c at mount time and there is no modprobe to load it.
@@ -121,6 +122,7 @@ stage_check() {
 	install -m 0755 "$LAB_DIR/guest-devices.sh" "$root/lab/devices.sh"
 	. "$LAB_DIR/fio.sh"
 	stage_fio "$root"
+	stage_libaio "$root" # /libaio: libaio's harness and the shim (lab/libaio.sh)
 }
 
 # make_initramfs SERIES MODE - writes $LAB_BUILD/<kver>/initrd-MODE.gz.

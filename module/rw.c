@@ -390,9 +390,12 @@ int aior_write(struct aior_req *req, unsigned int issue_flags)
 	if (!aior_rw_begin(req, issue_flags))
 		return -EAGAIN;
 
-	/* In a worker, enforce the submitter's RLIMIT_FSIZE. */
+	/*
+	 * In a worker, enforce the submitter's RLIMIT_FSIZE. A write of
+	 * nothing succeeds anywhere, as generic_write_checks() has it.
+	 */
 	if ((issue_flags & AIOR_ISSUE_WORKER) &&
-	    rw->fsize_limit != RLIM_INFINITY &&
+	    rw->fsize_limit != RLIM_INFINITY && iov_iter_count(&rw->iter) &&
 	    S_ISREG(file_inode(req->file)->i_mode) &&
 	    !(kiocb->ki_flags & IOCB_APPEND)) {
 		if (kiocb->ki_pos >= rw->fsize_limit)
