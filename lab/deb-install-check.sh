@@ -72,9 +72,23 @@ expect "program builds against libaioring.a (static)" \
 	cc -Wall -Wextra -Werror -static -o /tmp/prog-static /tmp/prog.c \
 	$(pkg-config --cflags --libs --static libaioring)
 expect "the static one runs" /tmp/prog-static
+info=$(aioring-info 2>&1)
+echo "$info" | sed -n '1,8p'
+expect "aioring-info runs and says the module is not loaded" \
+	sh -c "echo \"\$1\" | grep -q 'loaded: *no'" sh "$info"
+# uname -r here is the host's kernel, not the chroot's: name the module.
+minfo=$(aioring-info --module "$ko" 2>&1)
+echo "$minfo" | sed -n '/^Module/,/^$/p'
+expect "aioring-info --module reads the DKMS module's version" \
+	sh -c "echo \"\$1\" | grep -q 'version: *$ver\$'" sh "$minfo"
+expect "aioring-info man page" test -e /usr/share/man/man1/aioring-info.1.gz
+shim=/usr/lib/$triplet/aioring/libaioring-aio.so
+expect "libaio drop-in at $shim exports io_submit@LIBAIO_0.1" \
+	sh -c "objdump -T '$shim' | grep -q 'LIBAIO_0.1 *io_submit\$'"
+expect "LD_PRELOAD of the drop-in loads" env LD_PRELOAD="$shim" /bin/true
 
 echo "== apt purge"
-if apt-get purge -y aioring-dkms libaioring1 libaioring-dev; then
+if apt-get purge -y aioring-dkms libaioring1 libaioring-dev aioring-tools; then
 	ok "apt purge"
 else
 	bad "apt purge"
@@ -86,6 +100,8 @@ expect "no module left" sh -c "! ls /lib/modules/'$abi'/updates/dkms/aioring.ko*
 expect "no /usr/src/aioring-$ver" test ! -e "/usr/src/aioring-$ver"
 expect "no /etc/modprobe.d/aioring.conf" test ! -e /etc/modprobe.d/aioring.conf
 expect "no libaioring left" sh -c "! ls /usr/lib/$triplet/libaioring* 2>/dev/null"
+expect "no aioring-info or drop-in left" \
+	sh -c "! ls /usr/bin/aioring-info /usr/lib/$triplet/aioring 2>/dev/null"
 expect "dpkg knows no aioring package" sh -c '! dpkg -l | grep -q aioring'
 
 echo "$fails failed"
