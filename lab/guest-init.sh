@@ -35,6 +35,18 @@ say() { echo "AIORING-LAB: $*"; }
 
 say "kernel $(uname -r), mode $LAB_MODE"
 
+# Seed the kernel's random number generator now, while nothing else runs.
+# When the crng becomes ready the kernel flips a static key, patching live
+# code with int3 (text_poke_bp); under TCG a vCPU inside urandom_read_iter
+# at that moment took an int3 Oops once (6.12, a test reading /dev/urandom).
+# /dev/random blocks until the crng is ready, which the kernel's jitter
+# entropy makes happen within seconds.
+if timeout 60 head -c 1 /dev/random >/dev/null 2>&1; then
+	say "crng ready"
+else
+	say "crng not ready after 60 s"
+fi
+
 # Disk and file system modules, dependencies first.
 while read -r m; do
 	[ -n "$m" ] || continue
