@@ -411,6 +411,18 @@ static unsigned shim_drain(struct aioring_aio_ctx *c)
 	return moved;
 }
 
+/*
+ * May a thread other than the reaper drain the CQ ring? Not once
+ * io_destroy set stop: the reaper must see the wake-up NOP and the last
+ * completions itself, or it would sleep in ENTER with nothing left to wake
+ * it, and io_destroy would wait for it forever. Called with cq_lock held.
+ */
+static void shim_drain_other(struct aioring_aio_ctx *c)
+{
+	if (!c->stop)
+		shim_drain(c);
+}
+
 static void *shim_reaper(void *arg)
 {
 	struct aioring_aio_ctx *c = arg;
@@ -420,9 +432,15 @@ static void *shim_reaper(void *arg)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	for (;;) {
-		int ret = aioring_enter(c->ring.ring_fd, 0, 1,
-					AIORING_ENTER_GETEVENTS, NULL, NULL, 0);
+		int ret;
 
+		/*
+		 * Once io_destroy set stop, only this thread drains the CQ ring
+		 * (shim_drain_other()), so the wake-up NOP and the last
+		 * completions are seen here, and nothing can be taken from
+		 * under us between this check and ENTER: whatever is still in
+		 * flight will post a CQE that wakes it.
+		 */
 		pthread_mutex_lock(&c->cq_lock);
 		shim_drain(c);
 		if (c->stop && c->inflight == 0) {
@@ -430,6 +448,8 @@ static void *shim_reaper(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&c->cq_lock);
+		ret = aioring_enter(c->ring.ring_fd, 0, 1, AIORING_ENTER_GETEVENTS,
+				    NULL, NULL, 0);
 		if (ret < 0 && ret != -EINTR && ret != -ETIME && ret != -EAGAIN) {
 			fprintf(stderr, "aioring-aio: ENTER(GETEVENTS): %s\n", strerror(-ret));
 			usleep(1000);
@@ -998,7 +1018,7 @@ static int shim_io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 			/* Reserve a slot in the aio ring: the kernel's reqs_available. */
 			pthread_mutex_lock(&c->cq_lock);
 			if (c->inflight + shim_ring_count(c) >= c->limit)
-				shim_drain(c);
+				shim_drain_other(c);
 			if (c->inflight + shim_ring_count(c) >= c->limit ||
 			    c->free_req < 0) {
 				pthread_mutex_unlock(&c->cq_lock);
@@ -1035,7 +1055,7 @@ static int shim_io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 		fprintf(stderr, "aioring-aio: submit: %s\n", strerror(-ret));
 	/* Requests that completed inline are in the aio ring on return. */
 	pthread_mutex_lock(&c->cq_lock);
-	shim_drain(c);
+	shim_drain_other(c);
 	pthread_mutex_unlock(&c->cq_lock);
 out:
 	pthread_mutex_unlock(&c->sq_lock);
@@ -1097,7 +1117,7 @@ static int shim_getevents(io_context_t ctx, long min_nr, long nr,
 		int empty;
 
 		pthread_mutex_lock(&c->cq_lock);
-		shim_drain(c);
+		shim_drain_other(c);
 		empty = c->ev->head == c->ev->tail;
 		pthread_mutex_unlock(&c->cq_lock);
 		if (empty) {
@@ -1136,7 +1156,7 @@ static int shim_getevents(io_context_t ctx, long min_nr, long nr,
 		int dead;
 
 		pthread_mutex_lock(&c->cq_lock);
-		shim_drain(c);
+		shim_drain_other(c);
 		while (got < nr) {
 			unsigned nre = c->ev->nr;
 			unsigned head = __atomic_load_n(&c->ev->head, __ATOMIC_ACQUIRE);
