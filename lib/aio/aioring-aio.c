@@ -157,6 +157,7 @@ struct aioring_aio_ctx {
 
 	pthread_t		reaper;
 	int			reaper_on;	/* under sq_lock */
+	int			closing;	/* under sq_lock: io_destroy began */
 	int			stop;		/* io_destroy: the reaper exits */
 
 	/* under shim_lock */
@@ -674,6 +675,12 @@ static int shim_io_destroy(io_context_t ctx)
 	pthread_mutex_unlock(&c->cq_lock);
 
 	pthread_mutex_lock(&c->sq_lock);
+	/*
+	 * An io_submit or io_cancel that found the context before dead was
+	 * set may be waiting for sq_lock: it must not start a new reaper or
+	 * queue I/O on a context about to be freed.
+	 */
+	c->closing = 1;
 	if (c->reaper_on) {
 		/* Pending polls would never end: the kernel cancels them too. */
 		shim_cancel_polls(c, -1);
@@ -963,6 +970,10 @@ static int shim_io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 	if (nr > c->ev->nr)
 		nr = c->ev->nr;
 	pthread_mutex_lock(&c->sq_lock);
+	if (c->closing) {
+		err = -EINVAL;	/* io_destroy won the race: as lookup_ioctx() */
+		goto out;
+	}
 	if (nr && !c->reaper_on) {
 		err = shim_start_reaper(c);
 		if (err)
@@ -1242,6 +1253,11 @@ static int shim_io_cancel(io_context_t ctx, struct iocb *iocb, struct io_event *
 	if (!c)
 		return -EINVAL;
 	pthread_mutex_lock(&c->sq_lock);
+	if (c->closing) {
+		pthread_mutex_unlock(&c->sq_lock);
+		shim_put(c);
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&c->cq_lock);
 	for (i = 0; i < c->limit; i++) {
 		struct shim_req *r = &c->reqs[i];
