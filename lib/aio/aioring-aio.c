@@ -159,6 +159,7 @@ struct aioring_aio_ctx {
 	int			reaper_on;	/* under sq_lock */
 	int			closing;	/* under sq_lock: io_destroy began */
 	int			stop;		/* io_destroy: the reaper exits */
+	int			gone;		/* io_destroy began: the bell stays rung */
 
 	/* under shim_lock */
 	int			users;		/* calls inside the shim on it */
@@ -669,8 +670,14 @@ static int shim_io_destroy(io_context_t ctx)
 	*pp = c->hnext;
 	shim_ctxs[c->id] = NULL;
 	pthread_mutex_unlock(&shim_lock);
-	/* Wake io_getevents sleepers: they see dead and leave. */
+	/*
+	 * Wake io_getevents sleepers: they see gone and leave. The bell is
+	 * never reset after this, so a waiter that checked gone just before
+	 * and is on its way into ppoll() wakes too, however many others
+	 * came and went first.
+	 */
 	pthread_mutex_lock(&c->cq_lock);
+	c->gone = 1;
 	shim_bell_ring(c);
 	pthread_mutex_unlock(&c->cq_lock);
 
@@ -1164,7 +1171,7 @@ static int shim_getevents(io_context_t ctx, long min_nr, long nr,
 	for (;;) {
 		struct pollfd pfd;
 		struct timespec rel, *relp = NULL;
-		int dead;
+		int gone;
 
 		pthread_mutex_lock(&c->cq_lock);
 		shim_drain_other(c);
@@ -1178,7 +1185,8 @@ static int shim_getevents(io_context_t ctx, long min_nr, long nr,
 			/* The slot may be refilled once head has passed it. */
 			__atomic_store_n(&c->ev->head, (head + 1) % nre, __ATOMIC_RELEASE);
 		}
-		if (c->ev->head == c->ev->tail)
+		gone = c->gone;
+		if (c->ev->head == c->ev->tail && !gone)
 			shim_bell_reset(c);
 		if ((got >= min_nr && !(wait_one && got == 0 && c->inflight)) ||
 		    got == nr) {
@@ -1186,12 +1194,8 @@ static int shim_getevents(io_context_t ctx, long min_nr, long nr,
 			break;
 		}
 		pthread_mutex_unlock(&c->cq_lock);
-
-		pthread_mutex_lock(&shim_lock);
-		dead = c->dead;
-		pthread_mutex_unlock(&shim_lock);
-		if (dead) {
-			ret = -EINVAL;
+		if (gone) {
+			ret = -EINVAL;	/* as read_events() on a dead kioctx */
 			break;
 		}
 		if (timeout) {
