@@ -44,6 +44,8 @@ int io_submit(io_context_t ctx, long nr, struct iocb *ios[]);
 int io_cancel(io_context_t ctx, struct iocb *iocb, struct io_event *evt);
 int io_getevents(io_context_t ctx, long min_nr, long nr, struct io_event *events,
 		 struct timespec *timeout);
+int io_pgetevents(io_context_t ctx, long min_nr, long nr, struct io_event *events,
+		  struct timespec *timeout, sigset_t *sigmask);
 
 static int failed;
 
@@ -288,6 +290,11 @@ int main(int argc, char **argv)
 		EXPECT("io_getevents timeout, nothing in flight", io_getevents(ctx, 1, 1, ev, &ts), 0);
 		check(now_ms() - t0 >= 150, "it waited the timeout", (long)(now_ms() - t0), 200);
 	}
+	/* set_user_sigmask() fails before any waiting: no spinning to the timeout */
+	ts.tv_sec = 0;
+	ts.tv_nsec = 200 * 1000 * 1000;
+	EXPECT("io_pgetevents with an unreadable sigmask",
+	       io_pgetevents(ctx, 1, 1, ev, &ts, (sigset_t *)8), -EFAULT);
 
 	/* Cancel: reads are not cancellable. */
 	prep(&cb[0], IOCB_CMD_PREAD, fd, buf2, 512, 0);

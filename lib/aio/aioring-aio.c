@@ -1210,8 +1210,18 @@ static int shim_getevents(io_context_t ctx, long min_nr, long nr,
 		pfd.fd = c->bell;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		if (ppoll(&pfd, 1, relp, sigmask) < 0 && errno == EINTR) {
-			ret = -EINTR;
+		/*
+		 * Every failure ends the wait: -EINTR, -EFAULT for an
+		 * unreadable sigmask (as the system call's set_user_sigmask()),
+		 * -ENOMEM. A bell the program closed under us (closefrom())
+		 * would poll as POLLNVAL for ever: -EBADF instead of spinning.
+		 */
+		if (ppoll(&pfd, 1, relp, sigmask) < 0) {
+			ret = -errno;
+			break;
+		}
+		if (pfd.revents & POLLNVAL) {
+			ret = -EBADF;
 			break;
 		}
 	}
