@@ -74,6 +74,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -460,15 +461,39 @@ static void *shim_reaper(void *arg)
 	return NULL;
 }
 
-/* Hand every prepared SQE to the module. */
+/* SQEs prepared here or published but not yet consumed by the module */
+static int shim_sq_pending(struct aioring_aio_ctx *c)
+{
+	return aioring_sq_ready(&c->ring) ||
+	       *c->ring.sq.ktail != aioring_smp_load_acquire(c->ring.sq.khead);
+}
+
+/*
+ * Hand every prepared SQE to the module, until it consumed them all.
+ * aioring_submit() publishes everything in its first call, and ENTER may
+ * take only some: -EBUSY while completions wait to be reaped (the reaper
+ * is running whenever this is called, and reaps them), -EAGAIN short of
+ * memory, -EINTR from a signal. What it left stays in the SQ ring, and
+ * the next aioring_submit() counts it in to_submit. Called with sq_lock
+ * held, so nobody else adds SQEs meanwhile.
+ */
 static int shim_flush(struct aioring_aio_ctx *c)
 {
-	int ret;
+	int ret, tries = 0;
 
-	while (aioring_sq_ready(&c->ring)) {
+	while (shim_sq_pending(c)) {
 		ret = aioring_submit(&c->ring);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 			return ret;
+		if (ret > 0) {
+			tries = 0;
+			continue;
+		}
+		/* Give the reaper (or the allocator) time; do not spin. */
+		if (++tries > 3)
+			usleep(tries > 100 ? 1000 : 50);
+		else
+			sched_yield();
 	}
 	return 0;
 }
