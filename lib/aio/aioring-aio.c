@@ -1376,61 +1376,78 @@ static int shim_io_queue_wait_0_1(io_context_t ctx, const struct timespec *when)
  */
 #define SHIM_EXPORTED	SHIM_EXPORT __attribute__((used))
 
+/*
+ * Every export runs with thread cancellation disabled: ppoll() in
+ * io_getevents, and the open/read/fcntl/usleep calls made with sq_lock
+ * held or a user reference taken, are cancellation points, and a thread
+ * cancelled there would leave the lock held or the reference taken
+ * (io_destroy would then wait for ever). libaio's system calls are not
+ * cancellation points either.
+ */
+#define SHIM_CALL(expr) do {						\
+	int __cs, __ret;						\
+									\
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &__cs);		\
+	__ret = (expr);							\
+	pthread_setcancelstate(__cs, NULL);				\
+	return __ret;							\
+} while (0)
+
 SHIM_EXPORTED int aioring_aio_io_setup(int n, io_context_t *ctxp)
-{ return shim_io_setup(n, ctxp); }
+{ SHIM_CALL(shim_io_setup(n, ctxp)); }
 SYMVER(aioring_aio_io_setup, "io_setup@@LIBAIO_0.4");
 
 SHIM_EXPORTED int aioring_aio_io_destroy(io_context_t ctx)
-{ return shim_io_destroy(ctx); }
+{ SHIM_CALL(shim_io_destroy(ctx)); }
 SYMVER(aioring_aio_io_destroy, "io_destroy@@LIBAIO_0.4");
 
 SHIM_EXPORTED int aioring_aio_io_submit(io_context_t ctx, long nr, struct iocb **ios)
-{ return shim_io_submit(ctx, nr, ios); }
+{ SHIM_CALL(shim_io_submit(ctx, nr, ios)); }
 SYMVER(aioring_aio_io_submit, "io_submit@@LIBAIO_0.1");
 
 SHIM_EXPORTED int aioring_aio_io_getevents(io_context_t ctx, long min_nr, long nr,
 					   struct io_event *events, struct timespec *timeout)
-{ return shim_io_getevents(ctx, min_nr, nr, events, timeout); }
+{ SHIM_CALL(shim_io_getevents(ctx, min_nr, nr, events, timeout)); }
 SYMVER(aioring_aio_io_getevents, "io_getevents@@LIBAIO_0.4");
 
 SHIM_EXPORTED int aioring_aio_io_getevents_0_1(io_context_t ctx, long nr,
 					       struct io_event *events,
 					       const struct timespec *timeout)
-{ return shim_io_getevents_0_1(ctx, nr, events, timeout); }
+{ SHIM_CALL(shim_io_getevents_0_1(ctx, nr, events, timeout)); }
 SYMVER(aioring_aio_io_getevents_0_1, "io_getevents@LIBAIO_0.1");
 
 SHIM_EXPORTED int aioring_aio_io_pgetevents(io_context_t ctx, long min_nr, long nr,
 					    struct io_event *events,
 					    struct timespec *timeout, sigset_t *sigmask)
-{ return shim_io_pgetevents(ctx, min_nr, nr, events, timeout, sigmask); }
+{ SHIM_CALL(shim_io_pgetevents(ctx, min_nr, nr, events, timeout, sigmask)); }
 SYMVER(aioring_aio_io_pgetevents, "io_pgetevents@@LIBAIO_0.5");
 
 SHIM_EXPORTED int aioring_aio_io_cancel(io_context_t ctx, struct iocb *iocb,
 					struct io_event *evt)
-{ return shim_io_cancel(ctx, iocb, evt); }
+{ SHIM_CALL(shim_io_cancel(ctx, iocb, evt)); }
 SYMVER(aioring_aio_io_cancel, "io_cancel@@LIBAIO_0.4");
 
 SHIM_EXPORTED int aioring_aio_io_cancel_0_1(io_context_t ctx, struct iocb *iocb)
-{ return shim_io_cancel_0_1(ctx, iocb); }
+{ SHIM_CALL(shim_io_cancel_0_1(ctx, iocb)); }
 SYMVER(aioring_aio_io_cancel_0_1, "io_cancel@LIBAIO_0.1");
 
 SHIM_EXPORTED int aioring_aio_io_queue_init(int maxevents, io_context_t *ctxp)
-{ return shim_io_queue_init(maxevents, ctxp); }
+{ SHIM_CALL(shim_io_queue_init(maxevents, ctxp)); }
 SYMVER(aioring_aio_io_queue_init, "io_queue_init@@LIBAIO_0.1");
 
 SHIM_EXPORTED int aioring_aio_io_queue_release(io_context_t ctx)
-{ return shim_io_queue_release(ctx); }
+{ SHIM_CALL(shim_io_queue_release(ctx)); }
 SYMVER(aioring_aio_io_queue_release, "io_queue_release@@LIBAIO_0.1");
 
 SHIM_EXPORTED int aioring_aio_io_queue_run(io_context_t ctx)
-{ return shim_io_queue_run(ctx); }
+{ SHIM_CALL(shim_io_queue_run(ctx)); }
 SYMVER(aioring_aio_io_queue_run, "io_queue_run@@LIBAIO_0.1");
 
 SHIM_EXPORTED int aioring_aio_io_queue_wait(io_context_t ctx, struct timespec *timeout)
-{ return shim_io_queue_wait(ctx, timeout); }
+{ SHIM_CALL(shim_io_queue_wait(ctx, timeout)); }
 SYMVER(aioring_aio_io_queue_wait, "io_queue_wait@@LIBAIO_0.4");
 
 SHIM_EXPORTED int aioring_aio_io_queue_wait_0_1(io_context_t ctx,
 						const struct timespec *when)
-{ return shim_io_queue_wait_0_1(ctx, when); }
+{ SHIM_CALL(shim_io_queue_wait_0_1(ctx, when)); }
 SYMVER(aioring_aio_io_queue_wait_0_1, "io_queue_wait@LIBAIO_0.1");
