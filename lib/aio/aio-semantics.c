@@ -172,6 +172,10 @@ int main(int argc, char **argv)
 	EXPECT("bad opcode", submit1(ctx, &cb[0]), -EINVAL);
 	prep(&cb[0], IOCB_CMD_PREAD, 9999, buf, 512, 0);
 	EXPECT("bad fd", submit1(ctx, &cb[0]), -EBADF);
+	/* libaio returns -errno and leaves errno alone */
+	errno = 4242;
+	ret = submit1(ctx, &cb[0]);
+	EXPECT("errno untouched by a failing io_submit", errno, 4242);
 	prep(&cb[0], IOCB_CMD_PREAD, wfd, buf, 512, 0);
 	EXPECT("read on O_WRONLY fd", submit1(ctx, &cb[0]), -EBADF);
 	prep(&cb[0], IOCB_CMD_PREAD, fd, buf, 512, 0);

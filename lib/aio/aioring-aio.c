@@ -1382,14 +1382,16 @@ static int shim_io_queue_wait_0_1(io_context_t ctx, const struct timespec *when)
  * held or a user reference taken, are cancellation points, and a thread
  * cancelled there would leave the lock held or the reference taken
  * (io_destroy would then wait for ever). libaio's system calls are not
- * cancellation points either.
+ * cancellation points either. errno is left as it was, as libaio (which
+ * returns -errno and restores errno around syscall()) leaves it.
  */
 #define SHIM_CALL(expr) do {						\
-	int __cs, __ret;						\
+	int __cs, __ret, __errno = errno;				\
 									\
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &__cs);		\
 	__ret = (expr);							\
 	pthread_setcancelstate(__cs, NULL);				\
+	errno = __errno;						\
 	return __ret;							\
 } while (0)
 
