@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/aio_abi.h>
@@ -352,6 +353,41 @@ int main(int argc, char **argv)
 		}
 		EXPECT("4 threads x 300 submit+getevents on one context", total, 1200);
 		printf("info: that took %ld ms\n", (long)(now_ms() - t0));
+	}
+
+	/*
+	 * After fork() the parent's context is not the child's, even once the
+	 * child has its own (which may land in the same slot of the table).
+	 */
+	{
+		pid_t pid;
+		int st = 0;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			io_context_t c2 = NULL;
+			int bad = 0;
+
+			if (io_setup(4, &c2))
+				_exit(2);
+			prep(&cb[0], IOCB_CMD_PREAD, fd, buf2, 512, 0);
+			if (submit1(ctx, &cb[0]) != -EINVAL)
+				bad |= 4;
+			if (io_getevents(ctx, 0, 1, ev, NULL) != -EINVAL)
+				bad |= 8;
+			if (sync_io(c2, &cb[0]) != 512)
+				bad |= 16;
+			if (io_destroy(ctx) != -EINVAL)
+				bad |= 32;
+			if (io_destroy(c2))
+				bad |= 64;
+			_exit(bad);
+		}
+		if (pid > 0)
+			waitpid(pid, &st, 0);
+		EXPECT("fork, io_setup in the child: the parent's context is -EINVAL there",
+		       pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
 	}
 
 	/* io_destroy waits for what is in flight. */

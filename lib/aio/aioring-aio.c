@@ -133,7 +133,8 @@ struct shim_req {
 
 struct aioring_aio_ctx {
 	struct aioring		ring;
-	unsigned		id;		/* index in shim_ctxs, ring->id */
+	unsigned		id;		/* index in shim_ctxs */
+	unsigned		ring_id;	/* ring->id: unique in the process */
 	uintptr_t		user_addr;	/* the io_context_t value */
 	struct shim_aio_ring	*ev;		/* the shim's own view of the ring */
 	size_t			ring_bytes;
@@ -178,6 +179,11 @@ static pthread_cond_t shim_users_cond = PTHREAD_COND_INITIALIZER;
 static struct aioring_aio_ctx *shim_hash[SHIM_HASH];
 static struct aioring_aio_ctx **shim_ctxs;
 static unsigned shim_nr_ctxs;
+/*
+ * The id written in a ring's header, never reused (not even in a child
+ * after fork(), whose inherited ring mappings keep their parents' ids).
+ */
+static unsigned shim_next_ring_id;
 static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
 
 static unsigned shim_hash_of(uintptr_t addr)
@@ -240,10 +246,18 @@ static void shim_atfork_child(void)
 
 		if (!c)
 			continue;
-		/* The ring mappings are not inherited (VM_DONTCOPY). */
+		/*
+		 * The module's ring mappings are not inherited (VM_DONTCOPY);
+		 * the memfd ones are. The program's copy at user_addr is its
+		 * own business (and may have moved); the shim's view goes.
+		 * Its header's ring_id never matches a context of the child.
+		 */
 		close(c->ring.ring_fd);
 		close(c->memfd);
 		close(c->bell);
+		munmap(c->ev, c->ring_bytes);
+		free(c->reqs);
+		free(c);
 		shim_ctxs[i] = NULL;
 	}
 	memset(shim_hash, 0, sizeof(shim_hash));
@@ -284,8 +298,19 @@ static struct aioring_aio_ctx *shim_get(io_context_t ctx)
 	    hdr.magic != AIO_RING_MAGIC)
 		return NULL;
 	pthread_mutex_lock(&shim_lock);
-	if (hdr.id >= shim_nr_ctxs || !(c = shim_ctxs[hdr.id]) ||
-	    hdr.nr != c->ev->nr || c->dead) {
+	{
+		unsigned i;
+
+		/*
+		 * By ring_id, not by slot: a slot is reused, and a ring the
+		 * program still has mapped (a child's copy of its parent's
+		 * ring after fork()) must not resolve to a newer context.
+		 */
+		for (i = 0, c = NULL; i < shim_nr_ctxs && !c; i++)
+			if (shim_ctxs[i] && shim_ctxs[i]->ring_id == hdr.id)
+				c = shim_ctxs[i];
+	}
+	if (!c || hdr.nr != c->ev->nr || c->dead) {
 		pthread_mutex_unlock(&shim_lock);
 		return NULL;
 	}
@@ -624,7 +649,8 @@ static int shim_io_setup(int nr_events, io_context_t *ctxp)
 		shim_nr_ctxs += 16;
 	}
 	c->id = i;
-	c->ev->id = i;
+	c->ring_id = shim_next_ring_id++;
+	c->ev->id = c->ring_id;
 	c->ev->nr = nr;
 	c->ev->head = c->ev->tail = 0;
 	c->ev->compat_features = AIO_RING_COMPAT_FEATURES;
