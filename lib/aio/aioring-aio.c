@@ -454,11 +454,8 @@ static void shim_drain_other(struct aioring_aio_ctx *c)
 static void *shim_reaper(void *arg)
 {
 	struct aioring_aio_ctx *c = arg;
-	sigset_t all;
 
-	/* The program's signals are for its own threads. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	/* Signals are blocked from birth (shim_start_reaper()). */
 	for (;;) {
 		int ret;
 
@@ -929,12 +926,21 @@ static int shim_prep(const struct iocb *cb, struct aioring_sqe *sqe, int *resfd,
 static int shim_start_reaper(struct aioring_aio_ctx *c)
 {
 	pthread_attr_t attr;
+	sigset_t all, old;
 	int ret;
 
+	/*
+	 * The program's signals are for its own threads: the reaper inherits
+	 * a mask blocking all of them, so not even one sent between its
+	 * creation and its first instruction can be delivered to it.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
 	ret = pthread_create(&c->reaper, &attr, shim_reaper, c);
 	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret)
 		return -ret;
 	c->reaper_on = 1;
