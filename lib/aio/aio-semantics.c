@@ -266,6 +266,9 @@ int main(int argc, char **argv)
 		}
 		check(queued >= 4 && queued < 600, "a context of 4 takes at least 4", queued, 4);
 		EXPECT("then io_submit says", ret, -EAGAIN);
+		/* aio_get_req() before the fd is looked at */
+		prep(&cb[0], IOCB_CMD_PREAD, 9999, buf2, 64, 0);
+		EXPECT("full context and a bad fd: io_submit", submit1(ctx, &cb[0]), -EAGAIN);
 		n = 0;
 		while (n < queued) {
 			ts = secs(10);

@@ -833,9 +833,22 @@ out:
 }
 
 /*
- * The checks io_submit_one() makes before a request exists, in its order,
- * with its errors. On success the SQE fields are filled in @sqe and
- * *@resfd holds a dup of the RESFD eventfd (or -1).
+ * What io_submit_one() checks before it takes a request (aio_get_req(),
+ * whose failure is -EAGAIN): a reserved field, the overflow checks.
+ */
+static int shim_prep_early(const struct iocb *cb)
+{
+	if (cb->aio_reserved2)
+		return -EINVAL;
+	if ((int64_t)cb->aio_nbytes < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The checks __io_submit_one() and the opcodes' prep make once the request
+ * exists, in their order, with their errors. On success the SQE fields are
+ * filled in @sqe and *@resfd holds a dup of the RESFD eventfd (or -1).
  */
 static int shim_prep(const struct iocb *cb, struct aioring_sqe *sqe, int *resfd,
 		     int poll_ok)
@@ -843,10 +856,6 @@ static int shim_prep(const struct iocb *cb, struct aioring_sqe *sqe, int *resfd,
 	int fd = (int)cb->aio_fildes, fl, acc, ret;
 
 	*resfd = -1;
-	if (cb->aio_reserved2)
-		return -EINVAL;
-	if ((int64_t)cb->aio_nbytes < 0)
-		return -EINVAL;
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || (fl & O_PATH))
 		return -EBADF;
@@ -1081,8 +1090,29 @@ static int shim_io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 		}
 		for (i = 0; i < n; i++) {
 			struct aioring_sqe tmp, *sqe;
-			int resfd, slot;
+			int resfd, slot, full;
 
+			ret = shim_prep_early(&cbs[i]);
+			if (ret) {
+				err = ret;
+				break;
+			}
+			/*
+			 * A full context is -EAGAIN before the fd, RESFD or
+			 * opcode is looked at, as aio_get_req() comes first in
+			 * io_submit_one(). With sq_lock held the count can only
+			 * go down until the slot is reserved below.
+			 */
+			pthread_mutex_lock(&c->cq_lock);
+			if (c->inflight + shim_ring_count(c) >= c->limit)
+				shim_drain_other(c);
+			full = c->inflight + shim_ring_count(c) >= c->limit ||
+			       c->free_req < 0;
+			pthread_mutex_unlock(&c->cq_lock);
+			if (full) {
+				err = -EAGAIN;
+				break;
+			}
 			if (cbs[i].aio_lio_opcode == IOCB_CMD_POLL && !poll_ok)
 				poll_ok = shim_poll_supported(c);
 			ret = shim_prep(&cbs[i], &tmp, &resfd, poll_ok);
