@@ -196,6 +196,16 @@ int main(int argc, char **argv)
 	cb[0].aio_rw_flags = 1 << 30;
 	EXPECT("unknown aio_rw_flags", submit1(ctx, &cb[0]), -EOPNOTSUPP);
 
+	/* ioprio_check_cap(): class 5 does not exist, NONE has no level */
+	prep(&cb[0], IOCB_CMD_PREAD, fd, buf, 512, 0);
+	cb[0].aio_flags = IOCB_FLAG_IOPRIO;
+	cb[0].aio_reqprio = 5 << 13;
+	EXPECT("IOCB_FLAG_IOPRIO, class 5", submit1(ctx, &cb[0]), -EINVAL);
+	cb[0].aio_reqprio = 3;
+	EXPECT("IOCB_FLAG_IOPRIO, class NONE with a level", submit1(ctx, &cb[0]), -EINVAL);
+	cb[0].aio_reqprio = (2 << 13) | 4;
+	EXPECT("IOCB_FLAG_IOPRIO, best effort level 4", sync_io(ctx, &cb[0]), 512);
+
 	prep(&cb[0], IOCB_CMD_PREAD, fd, NULL, 512, 0);
 	EXPECT("NULL buffer, 512 bytes: event res", sync_io(ctx, &cb[0]), -EFAULT);
 

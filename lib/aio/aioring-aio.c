@@ -87,6 +87,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/aio_abi.h>
+#include <linux/capability.h>
 #include <linux/fs.h>
 
 #include "libaioring.h"
@@ -832,6 +833,43 @@ out:
 	return ret;
 }
 
+/* CAP_SYS_NICE or CAP_SYS_ADMIN in the effective set (capable()) */
+static int shim_capable_rt(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return 0;
+	return !!(d[0].effective & ((1U << CAP_SYS_NICE) | (1U << CAP_SYS_ADMIN)));
+}
+
+/*
+ * IOCB_FLAG_IOPRIO: ioprio_check_cap() as far as every kernel from 5.10
+ * on agrees. The class is the top 3 bits: NONE (0) with a level is
+ * -EINVAL, RT (1) needs CAP_SYS_NICE or CAP_SYS_ADMIN (-EPERM), BE (2)
+ * and IDLE (3) are fine, 4..7 are -EINVAL. Bits 3..12 under BE/RT are
+ * hints since 6.5 and -EINVAL before; they are accepted here. The
+ * priority itself is not passed on (the module has no per-request
+ * priority).
+ */
+static int shim_check_ioprio(unsigned prio)
+{
+	unsigned class = (prio >> 13) & 7, level = prio & 7;
+
+	switch (class) {
+	case 0:
+		return level ? -EINVAL : 0;
+	case 1:
+		return shim_capable_rt() ? 0 : -EPERM;
+	case 2:
+	case 3:
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 /*
  * What io_submit_one() checks before it takes a request (aio_get_req(),
  * whose failure is -EAGAIN): a reserved field, the overflow checks.
@@ -877,6 +915,12 @@ static int shim_prep(const struct iocb *cb, struct aioring_sqe *sqe, int *resfd,
 		int vec = cb->aio_lio_opcode == IOCB_CMD_PREADV ||
 			  cb->aio_lio_opcode == IOCB_CMD_PWRITEV;
 
+		/* aio_prep_rw(): the priority, then the RWF_* flags */
+		if (cb->aio_flags & IOCB_FLAG_IOPRIO) {
+			ret = shim_check_ioprio(cb->aio_reqprio);
+			if (ret)
+				return ret;
+		}
 		if (cb->aio_rw_flags & ~SHIM_RWF_KNOWN)
 			return -EOPNOTSUPP;
 		if (write ? acc == O_RDONLY : acc == O_WRONLY)
