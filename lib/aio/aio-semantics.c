@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -162,7 +163,30 @@ int main(int argc, char **argv)
 
 	EXPECT("io_setup(0)", io_setup(0, &ctx), -EINVAL);
 	EXPECT("io_setup(1) with *ctxp != 0", io_setup(1, &ctx2), -EINVAL);
+	{
+		/* put_user() of the context and of aio_key fail on read-only memory */
+		void *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (ro == MAP_FAILED || mprotect(ro, 4096, PROT_READ))
+			return 1;
+		EXPECT("io_setup with a read-only ctxp", io_setup(4, (io_context_t *)ro), -EFAULT);
+		munmap(ro, 4096);
+	}
 	EXPECT("io_setup(4)", io_setup(4, &ctx), 0);
+	{
+		struct iocb *rocb = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (rocb == MAP_FAILED)
+			return 1;
+		prep(rocb, IOCB_CMD_PREAD, fd, buf, 512, 0);
+		rocb->aio_key = 1;
+		if (mprotect(rocb, 4096, PROT_READ))
+			return 1;
+		EXPECT("io_submit of a read-only iocb", submit1(ctx, rocb), -EFAULT);
+		munmap(rocb, 4096);
+	}
 
 	EXPECT("io_submit bad context", io_submit((io_context_t)-1L, 1, cbs), -EINVAL);
 	EXPECT("io_submit nr < 0", io_submit(ctx, -1, cbs), -EINVAL);
@@ -205,6 +229,14 @@ int main(int argc, char **argv)
 	EXPECT("IOCB_FLAG_IOPRIO, class NONE with a level", submit1(ctx, &cb[0]), -EINVAL);
 	cb[0].aio_reqprio = (2 << 13) | 4;
 	EXPECT("IOCB_FLAG_IOPRIO, best effort level 4", sync_io(ctx, &cb[0]), 512);
+
+	/* copy_to_user() of the events fails: -EFAULT, and the event stays */
+	prep(&cb[0], IOCB_CMD_PREAD, fd, buf, 512, 0);
+	EXPECT("read for NULL events: io_submit", submit1(ctx, &cb[0]), 1);
+	ts = secs(10);
+	EXPECT("io_getevents into NULL events", io_getevents(ctx, 1, 1, NULL, &ts), -EFAULT);
+	ts = secs(10);
+	EXPECT("the event is still there", io_getevents(ctx, 1, 1, ev, &ts), 1);
 
 	prep(&cb[0], IOCB_CMD_PREAD, fd, NULL, 512, 0);
 	EXPECT("NULL buffer, 512 bytes: event res", sync_io(ctx, &cb[0]), -EFAULT);

@@ -235,6 +235,37 @@ static int shim_peek(void *dst, const void *addr, size_t len)
 	return shim_peek_iov(&l, &r, 1) == (ssize_t)len ? 0 : -EFAULT;
 }
 
+/*
+ * Write @len bytes to @addr of our own address space: 0, or -EFAULT if any
+ * of it is not mapped writable (put_user()/copy_to_user() in the system
+ * calls), instead of a SIGSEGV. A failed write may have written a prefix.
+ */
+static int shim_poke(void *addr, const void *src, size_t len)
+{
+	static int no_vm_writev;
+	struct iovec l = { (void *)src, len }, r = { addr, len };
+	uintptr_t a = (uintptr_t)addr;
+	ssize_t ret;
+
+	if (!len)
+		return 0;
+	if (!no_vm_writev) {
+		ret = process_vm_writev(getpid(), &l, 1, &r, 1, 0);
+		if (ret == (ssize_t)len)
+			return 0;
+		if (ret >= 0 || errno == EFAULT)
+			return -EFAULT;
+		if (errno != ENOSYS && errno != EPERM)
+			return -errno;
+		no_vm_writev = 1;
+	}
+	/* seccomp: access_ok() only, as shim_peek_iov() */
+	if (a < 4096 || a + len > SHIM_TASK_SIZE || a + len < a)
+		return -EFAULT;
+	memcpy(addr, src, len);
+	return 0;
+}
+
 /* The child of a fork() has no contexts: they belong to the parent's mm. */
 static void shim_atfork_child(void)
 {
@@ -559,6 +590,13 @@ static int shim_io_setup(int nr_events, io_context_t *ctxp)
 		return -EFAULT;
 	if (old || nr_events <= 0)
 		return -EINVAL;
+	/*
+	 * The kernel's put_user() of the new context fails on a read-only
+	 * @ctxp (-EFAULT, the context destroyed again); find out before
+	 * anything exists, by writing back the 0 that is there.
+	 */
+	if (shim_poke(ctxp, &old, sizeof(old)))
+		return -EFAULT;
 	if ((unsigned)nr_events > 0x10000000U / sizeof(struct io_event))
 		return -EINVAL;
 
@@ -1160,6 +1198,14 @@ static int shim_io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 			if (cbs[i].aio_lio_opcode == IOCB_CMD_POLL && !poll_ok)
 				poll_ok = shim_poll_supported(c);
 			ret = shim_prep(&cbs[i], &tmp, &resfd, poll_ok);
+			if (!ret && cbs[i].aio_key) {
+				/* put_user(KIOCB_KEY, &iocb->aio_key): -EFAULT if read-only */
+				static const __u32 key;
+
+				ret = shim_poke(&ptrs[i]->aio_key, &key, sizeof(key));
+				if (ret && resfd >= 0)
+					close(resfd);
+			}
 			if (ret) {
 				err = ret;
 				break;
@@ -1186,9 +1232,6 @@ static int shim_io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 			c->inflight++;
 			pthread_mutex_unlock(&c->cq_lock);
 
-			/* put_user(KIOCB_KEY, &iocb->aio_key) */
-			if (cbs[i].aio_key)
-				ptrs[i]->aio_key = 0;
 			while (!(sqe = aioring_get_sqe(&c->ring))) {
 				ret = shim_flush(c);
 				if (ret)
@@ -1252,7 +1295,7 @@ static int shim_getevents(io_context_t ctx, long min_nr, long nr,
 	struct aioring_aio_ctx *c;
 	int64_t deadline = 0, ns = 0;
 	long got = 0;
-	int ret = 0, wait_one;
+	int ret = 0, wait_one, efault = 0;
 
 	c = shim_get(ctx);
 	if (!c)
@@ -1309,18 +1352,35 @@ static int shim_getevents(io_context_t ctx, long min_nr, long nr,
 		while (got < nr) {
 			unsigned nre = c->ev->nr;
 			unsigned head = __atomic_load_n(&c->ev->head, __ATOMIC_ACQUIRE);
+			unsigned tail = c->ev->tail;
+			long k;
 
-			if (head >= nre || head == c->ev->tail)
+			if (head >= nre || head == tail)
 				break;
-			events[got++] = c->ev->io_events[head];
-			/* The slot may be refilled once head has passed it. */
-			__atomic_store_n(&c->ev->head, (head + 1) % nre, __ATOMIC_RELEASE);
+			/* the events up to the tail or the end of the ring */
+			k = (long)((tail > head ? tail : nre) - head);
+			if (k > nr - got)
+				k = nr - got;
+			/*
+			 * copy_to_user() of aio_read_events_ring(): an unwritable
+			 * @events is -EFAULT and the events stay in the ring.
+			 */
+			if (shim_poke(events + got, &c->ev->io_events[head],
+				      (size_t)k * sizeof(*events))) {
+				ret = -EFAULT;
+				efault = 1;
+				break;
+			}
+			got += k;
+			/* The slots may be refilled once head has passed them. */
+			__atomic_store_n(&c->ev->head, (head + (unsigned)k) % nre,
+					 __ATOMIC_RELEASE);
 		}
 		gone = c->gone;
 		if (c->ev->head == c->ev->tail && !gone)
 			shim_bell_reset(c);
 		if ((got >= min_nr && !(wait_one && got == 0 && c->inflight)) ||
-		    got == nr) {
+		    got == nr || efault) {
 			pthread_mutex_unlock(&c->cq_lock);
 			break;
 		}
