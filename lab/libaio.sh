@@ -155,8 +155,11 @@ stage_libaio() {
 	install -m 0755 "$LIBAIO_SHIM" "$root/libaio/lib/libaioring-aio.so"
 	[ ! -x "$LAB_BUILD/aio-semantics" ] ||
 		install -m 0755 "$LAB_BUILD/aio-semantics" "$root/libaio/sbin/aio-semantics"
-	[ ! -x "$LAB_BUILD/aio-destroy-race" ] ||
+	if [ -x "$LAB_BUILD/aio-destroy-race" ]; then
 		install -m 0755 "$LAB_BUILD/aio-destroy-race" "$root/libaio/sbin/aio-destroy-race"
+		# glibc's pthread_cancel() dlopen()s libgcc_s for unwinding
+		cp -L "$(cc -print-file-name=libgcc_s.so.1)" "$root/libaio/lib/"
+	fi
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
