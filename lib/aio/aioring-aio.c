@@ -35,8 +35,9 @@
  *    sigmask behave as the system call does.
  *
  *  - Capacity is the kernel's: a context with an n-event ring accepts
- *    requests while (in flight + events not yet reaped) < n - 1, then
- *    io_submit says -EAGAIN. The ring therefore never overflows and no
+ *    requests while (in flight + events not yet reaped) < n - 1 (and
+ *    < 16384, half the module's largest CQ ring), then io_submit says
+ *    -EAGAIN. The ring therefore never overflows and no
  *    completion is ever dropped. A request's aio_data, iocb address and
  *    eventfd are kept in a per-context slot at submission (the kernel also
  *    copies the iocb: the program may reuse or free it once io_submit has
@@ -574,7 +575,8 @@ static void shim_free(struct aioring_aio_ctx *c)
  * io_setup: as the kernel, -EFAULT for an unreadable @ctxp, -EINVAL if
  * *ctxp is not 0 or @nr_events is not positive, -EAGAIN over aio-max-nr.
  * The ring gets at least @nr_events + 1 slots, rounded up to fill its
- * pages, so @nr_events requests can be in flight.
+ * pages, so @nr_events requests can be in flight, up to 16384 (see limit
+ * below; lib/aio/README.md).
  */
 static int shim_io_setup(int nr_events, io_context_t *ctxp)
 {
@@ -650,7 +652,10 @@ static int shim_io_setup(int nr_events, io_context_t *ctxp)
 	/*
 	 * Half the CQ ring at most: the other half is room for the shim's
 	 * own CQEs (a POLL_REMOVE per cancelled poll, the probe, the wake-up
-	 * NOP), so completions never have to wait in the module.
+	 * NOP), so completions never have to wait in the module. The CQ ring
+	 * is twice the SQ ring, at most 2 * AIORING_MAX_ENTRIES, so this caps
+	 * a context at 16384 requests in flight or unreaped, below n - 1 for
+	 * io_setup(n > 16384).
 	 */
 	c->limit = nr - 1;
 	if (c->limit > c->ring.cq.ring_entries / 2)
