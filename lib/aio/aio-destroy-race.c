@@ -18,7 +18,8 @@
  * fault instead, since libaio reads the (then unmapped) ring in
  * io_getevents, so this is not run against the kernel.
  *
- * Usage: aio-destroy-race DIR [ROUNDS [SECONDS]]. Exit 0 pass, 1 fail.
+ * Usage: aio-destroy-race DIR [ROUNDS [SECONDS [CANCEL]]]: a cancelled
+ * waiter every CANCEL rounds (default 8, 0: never). Exit 0 pass, 1 fail.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -156,6 +157,7 @@ int main(int argc, char **argv)
 	const char *dir = argc > 1 ? argv[1] : ".";
 	long rounds = argc > 2 ? atol(argv[2]) : 200;
 	long secs = argc > 3 ? atol(argv[3]) : 20;
+	long cancel = argc > 4 ? atol(argv[4]) : 8;
 	char path[4096], buf[4096];
 	int64_t start = now_ms();
 	long r;
@@ -190,8 +192,8 @@ int main(int argc, char **argv)
 			pthread_create(&w[i], NULL, waiter, (void *)(long)i);
 		for (i = 0; i < SUBMITTERS; i++)
 			pthread_create(&s[i], NULL, submitter, NULL);
-		/* every 8th round: a waiter cancelled in io_getevents */
-		if (r % 8 == 0) {
+		/* every CANCEL rounds: a waiter cancelled in io_getevents */
+		if (cancel && r % cancel == 0) {
 			pthread_create(&cw, NULL, cancelled_waiter, NULL);
 			usleep(2000);
 			pthread_cancel(cw);
@@ -205,7 +207,7 @@ int main(int argc, char **argv)
 			pthread_join(w[i], NULL);
 		for (i = 0; i < SUBMITTERS; i++)
 			pthread_join(s[i], NULL);
-		if (r % 8 == 0)
+		if (cancel && r % cancel == 0)
 			pthread_join(cw, NULL);
 		alarm(0);
 	}
