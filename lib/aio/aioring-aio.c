@@ -276,9 +276,14 @@ static void shim_atfork_child(void)
 	pthread_cond_init(&shim_users_cond, NULL);
 	for (i = 0; i < shim_nr_ctxs; i++) {
 		struct aioring_aio_ctx *c = shim_ctxs[i];
+		unsigned j;
 
 		if (!c)
 			continue;
+		/* the RESFD dups of requests the parent has in flight */
+		for (j = 0; j < c->limit; j++)
+			if (c->reqs[j].resfd >= 0)
+				close(c->reqs[j].resfd);
 		/*
 		 * The module's ring mappings are not inherited (VM_DONTCOPY);
 		 * the memfd ones are. The program's copy at user_addr is its
