@@ -18,7 +18,10 @@
 #   libaio_semantics   build lib/aio/aio-semantics.c against libaio.so.1
 #                      into $LAB_BUILD/aio-semantics and run it on the host's
 #                      kernel AIO: the oracle for what the guest test
-#                      libaio-semantics then checks under the shim
+#                      libaio-semantics then checks under the shim; also
+#                      build lib/aio/aio-destroy-race.c (guest only: it
+#                      uses contexts after io_destroy, which only the shim
+#                      answers safely)
 #   stage_libaio ROOT  /libaio in a check initramfs: the cases and
 #                      aio-semantics (sbin/), libaio.so.1 and their
 #                      libraries (lib/), the shim
@@ -128,6 +131,9 @@ libaio_semantics() {
 	run_logged "$LAB_BUILD/aio-semantics.log" cc -O2 -Wall -Wextra -Werror \
 		-o "$bin" "$REPO_DIR/lib/aio/aio-semantics.c" \
 		/lib/x86_64-linux-gnu/libaio.so.1 -pthread || return 1
+	run_logged "$LAB_BUILD/aio-destroy-race.log" cc -O2 -Wall -Wextra -Werror \
+		-o "$LAB_BUILD/aio-destroy-race" "$REPO_DIR/lib/aio/aio-destroy-race.c" \
+		/lib/x86_64-linux-gnu/libaio.so.1 -pthread || return 1
 	tmp=$(mktemp -d)
 	run_logged "$LAB_BUILD/aio-semantics-kernel.log" "$bin" "$tmp" || rc=$?
 	rm -rf "$tmp"
@@ -149,6 +155,11 @@ stage_libaio() {
 	install -m 0755 "$LIBAIO_SHIM" "$root/libaio/lib/libaioring-aio.so"
 	[ ! -x "$LAB_BUILD/aio-semantics" ] ||
 		install -m 0755 "$LAB_BUILD/aio-semantics" "$root/libaio/sbin/aio-semantics"
+	if [ -x "$LAB_BUILD/aio-destroy-race" ]; then
+		install -m 0755 "$LAB_BUILD/aio-destroy-race" "$root/libaio/sbin/aio-destroy-race"
+		# glibc's pthread_cancel() dlopen()s libgcc_s for unwinding
+		cp -L "$(cc -print-file-name=libgcc_s.so.1)" "$root/libaio/lib/"
+	fi
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -32,7 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/aio_abi.h>
@@ -44,6 +46,8 @@ int io_submit(io_context_t ctx, long nr, struct iocb *ios[]);
 int io_cancel(io_context_t ctx, struct iocb *iocb, struct io_event *evt);
 int io_getevents(io_context_t ctx, long min_nr, long nr, struct io_event *events,
 		 struct timespec *timeout);
+int io_pgetevents(io_context_t ctx, long min_nr, long nr, struct io_event *events,
+		  struct timespec *timeout, sigset_t *sigmask);
 
 static int failed;
 
@@ -159,7 +163,30 @@ int main(int argc, char **argv)
 
 	EXPECT("io_setup(0)", io_setup(0, &ctx), -EINVAL);
 	EXPECT("io_setup(1) with *ctxp != 0", io_setup(1, &ctx2), -EINVAL);
+	{
+		/* put_user() of the context and of aio_key fail on read-only memory */
+		void *ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (ro == MAP_FAILED || mprotect(ro, 4096, PROT_READ))
+			return 1;
+		EXPECT("io_setup with a read-only ctxp", io_setup(4, (io_context_t *)ro), -EFAULT);
+		munmap(ro, 4096);
+	}
 	EXPECT("io_setup(4)", io_setup(4, &ctx), 0);
+	{
+		struct iocb *rocb = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (rocb == MAP_FAILED)
+			return 1;
+		prep(rocb, IOCB_CMD_PREAD, fd, buf, 512, 0);
+		rocb->aio_key = 1;
+		if (mprotect(rocb, 4096, PROT_READ))
+			return 1;
+		EXPECT("io_submit of a read-only iocb", submit1(ctx, rocb), -EFAULT);
+		munmap(rocb, 4096);
+	}
 
 	EXPECT("io_submit bad context", io_submit((io_context_t)-1L, 1, cbs), -EINVAL);
 	EXPECT("io_submit nr < 0", io_submit(ctx, -1, cbs), -EINVAL);
@@ -170,6 +197,10 @@ int main(int argc, char **argv)
 	EXPECT("bad opcode", submit1(ctx, &cb[0]), -EINVAL);
 	prep(&cb[0], IOCB_CMD_PREAD, 9999, buf, 512, 0);
 	EXPECT("bad fd", submit1(ctx, &cb[0]), -EBADF);
+	/* libaio returns -errno and leaves errno alone */
+	errno = 4242;
+	ret = submit1(ctx, &cb[0]);
+	EXPECT("errno untouched by a failing io_submit", errno, 4242);
 	prep(&cb[0], IOCB_CMD_PREAD, wfd, buf, 512, 0);
 	EXPECT("read on O_WRONLY fd", submit1(ctx, &cb[0]), -EBADF);
 	prep(&cb[0], IOCB_CMD_PREAD, fd, buf, 512, 0);
@@ -188,6 +219,24 @@ int main(int argc, char **argv)
 	prep(&cb[0], IOCB_CMD_PREAD, fd, buf, 512, 0);
 	cb[0].aio_rw_flags = 1 << 30;
 	EXPECT("unknown aio_rw_flags", submit1(ctx, &cb[0]), -EOPNOTSUPP);
+
+	/* ioprio_check_cap(): class 5 does not exist, NONE has no level */
+	prep(&cb[0], IOCB_CMD_PREAD, fd, buf, 512, 0);
+	cb[0].aio_flags = IOCB_FLAG_IOPRIO;
+	cb[0].aio_reqprio = 5 << 13;
+	EXPECT("IOCB_FLAG_IOPRIO, class 5", submit1(ctx, &cb[0]), -EINVAL);
+	cb[0].aio_reqprio = 3;
+	EXPECT("IOCB_FLAG_IOPRIO, class NONE with a level", submit1(ctx, &cb[0]), -EINVAL);
+	cb[0].aio_reqprio = (2 << 13) | 4;
+	EXPECT("IOCB_FLAG_IOPRIO, best effort level 4", sync_io(ctx, &cb[0]), 512);
+
+	/* copy_to_user() of the events fails: -EFAULT, and the event stays */
+	prep(&cb[0], IOCB_CMD_PREAD, fd, buf, 512, 0);
+	EXPECT("read for NULL events: io_submit", submit1(ctx, &cb[0]), 1);
+	ts = secs(10);
+	EXPECT("io_getevents into NULL events", io_getevents(ctx, 1, 1, NULL, &ts), -EFAULT);
+	ts = secs(10);
+	EXPECT("the event is still there", io_getevents(ctx, 1, 1, ev, &ts), 1);
 
 	prep(&cb[0], IOCB_CMD_PREAD, fd, NULL, 512, 0);
 	EXPECT("NULL buffer, 512 bytes: event res", sync_io(ctx, &cb[0]), -EFAULT);
@@ -259,6 +308,9 @@ int main(int argc, char **argv)
 		}
 		check(queued >= 4 && queued < 600, "a context of 4 takes at least 4", queued, 4);
 		EXPECT("then io_submit says", ret, -EAGAIN);
+		/* aio_get_req() before the fd is looked at */
+		prep(&cb[0], IOCB_CMD_PREAD, 9999, buf2, 64, 0);
+		EXPECT("full context and a bad fd: io_submit", submit1(ctx, &cb[0]), -EAGAIN);
 		n = 0;
 		while (n < queued) {
 			ts = secs(10);
@@ -288,6 +340,11 @@ int main(int argc, char **argv)
 		EXPECT("io_getevents timeout, nothing in flight", io_getevents(ctx, 1, 1, ev, &ts), 0);
 		check(now_ms() - t0 >= 150, "it waited the timeout", (long)(now_ms() - t0), 200);
 	}
+	/* set_user_sigmask() fails before any waiting: no spinning to the timeout */
+	ts.tv_sec = 0;
+	ts.tv_nsec = 200 * 1000 * 1000;
+	EXPECT("io_pgetevents with an unreadable sigmask",
+	       io_pgetevents(ctx, 1, 1, ev, &ts, (sigset_t *)8), -EFAULT);
 
 	/* Cancel: reads are not cancellable. */
 	prep(&cb[0], IOCB_CMD_PREAD, fd, buf2, 512, 0);
@@ -341,6 +398,41 @@ int main(int argc, char **argv)
 		}
 		EXPECT("4 threads x 300 submit+getevents on one context", total, 1200);
 		printf("info: that took %ld ms\n", (long)(now_ms() - t0));
+	}
+
+	/*
+	 * After fork() the parent's context is not the child's, even once the
+	 * child has its own (which may land in the same slot of the table).
+	 */
+	{
+		pid_t pid;
+		int st = 0;
+
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			io_context_t c2 = NULL;
+			int bad = 0;
+
+			if (io_setup(4, &c2))
+				_exit(2);
+			prep(&cb[0], IOCB_CMD_PREAD, fd, buf2, 512, 0);
+			if (submit1(ctx, &cb[0]) != -EINVAL)
+				bad |= 4;
+			if (io_getevents(ctx, 0, 1, ev, NULL) != -EINVAL)
+				bad |= 8;
+			if (sync_io(c2, &cb[0]) != 512)
+				bad |= 16;
+			if (io_destroy(ctx) != -EINVAL)
+				bad |= 32;
+			if (io_destroy(c2))
+				bad |= 64;
+			_exit(bad);
+		}
+		if (pid > 0)
+			waitpid(pid, &st, 0);
+		EXPECT("fork, io_setup in the child: the parent's context is -EINVAL there",
+		       pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
 	}
 
 	/* io_destroy waits for what is in flight. */

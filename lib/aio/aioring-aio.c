@@ -35,8 +35,9 @@
  *    sigmask behave as the system call does.
  *
  *  - Capacity is the kernel's: a context with an n-event ring accepts
- *    requests while (in flight + events not yet reaped) < n - 1, then
- *    io_submit says -EAGAIN. The ring therefore never overflows and no
+ *    requests while (in flight + events not yet reaped) < n - 1 (and
+ *    < 16384, half the module's largest CQ ring), then io_submit says
+ *    -EAGAIN. The ring therefore never overflows and no
  *    completion is ever dropped. A request's aio_data, iocb address and
  *    eventfd are kept in a per-context slot at submission (the kernel also
  *    copies the iocb: the program may reuse or free it once io_submit has
@@ -74,6 +75,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -86,6 +88,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/aio_abi.h>
+#include <linux/capability.h>
 #include <linux/fs.h>
 
 #include "libaioring.h"
@@ -132,7 +135,8 @@ struct shim_req {
 
 struct aioring_aio_ctx {
 	struct aioring		ring;
-	unsigned		id;		/* index in shim_ctxs, ring->id */
+	unsigned		id;		/* index in shim_ctxs */
+	unsigned		ring_id;	/* ring->id: unique in the process */
 	uintptr_t		user_addr;	/* the io_context_t value */
 	struct shim_aio_ring	*ev;		/* the shim's own view of the ring */
 	size_t			ring_bytes;
@@ -157,7 +161,9 @@ struct aioring_aio_ctx {
 
 	pthread_t		reaper;
 	int			reaper_on;	/* under sq_lock */
+	int			closing;	/* under sq_lock: io_destroy began */
 	int			stop;		/* io_destroy: the reaper exits */
+	int			gone;		/* io_destroy began: the bell stays rung */
 
 	/* under shim_lock */
 	int			users;		/* calls inside the shim on it */
@@ -175,6 +181,11 @@ static pthread_cond_t shim_users_cond = PTHREAD_COND_INITIALIZER;
 static struct aioring_aio_ctx *shim_hash[SHIM_HASH];
 static struct aioring_aio_ctx **shim_ctxs;
 static unsigned shim_nr_ctxs;
+/*
+ * The id written in a ring's header, never reused (not even in a child
+ * after fork(), whose inherited ring mappings keep their parents' ids).
+ */
+static unsigned shim_next_ring_id;
 static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
 
 static unsigned shim_hash_of(uintptr_t addr)
@@ -225,6 +236,37 @@ static int shim_peek(void *dst, const void *addr, size_t len)
 	return shim_peek_iov(&l, &r, 1) == (ssize_t)len ? 0 : -EFAULT;
 }
 
+/*
+ * Write @len bytes to @addr of our own address space: 0, or -EFAULT if any
+ * of it is not mapped writable (put_user()/copy_to_user() in the system
+ * calls), instead of a SIGSEGV. A failed write may have written a prefix.
+ */
+static int shim_poke(void *addr, const void *src, size_t len)
+{
+	static int no_vm_writev;
+	struct iovec l = { (void *)src, len }, r = { addr, len };
+	uintptr_t a = (uintptr_t)addr;
+	ssize_t ret;
+
+	if (!len)
+		return 0;
+	if (!no_vm_writev) {
+		ret = process_vm_writev(getpid(), &l, 1, &r, 1, 0);
+		if (ret == (ssize_t)len)
+			return 0;
+		if (ret >= 0 || errno == EFAULT)
+			return -EFAULT;
+		if (errno != ENOSYS && errno != EPERM)
+			return -errno;
+		no_vm_writev = 1;
+	}
+	/* seccomp: access_ok() only, as shim_peek_iov() */
+	if (a < 4096 || a + len > SHIM_TASK_SIZE || a + len < a)
+		return -EFAULT;
+	memcpy(addr, src, len);
+	return 0;
+}
+
 /* The child of a fork() has no contexts: they belong to the parent's mm. */
 static void shim_atfork_child(void)
 {
@@ -234,13 +276,26 @@ static void shim_atfork_child(void)
 	pthread_cond_init(&shim_users_cond, NULL);
 	for (i = 0; i < shim_nr_ctxs; i++) {
 		struct aioring_aio_ctx *c = shim_ctxs[i];
+		unsigned j;
 
 		if (!c)
 			continue;
-		/* The ring mappings are not inherited (VM_DONTCOPY). */
+		/* the RESFD dups of requests the parent has in flight */
+		for (j = 0; j < c->limit; j++)
+			if (c->reqs[j].resfd >= 0)
+				close(c->reqs[j].resfd);
+		/*
+		 * The module's ring mappings are not inherited (VM_DONTCOPY);
+		 * the memfd ones are. The program's copy at user_addr is its
+		 * own business (and may have moved); the shim's view goes.
+		 * Its header's ring_id never matches a context of the child.
+		 */
 		close(c->ring.ring_fd);
 		close(c->memfd);
 		close(c->bell);
+		munmap(c->ev, c->ring_bytes);
+		free(c->reqs);
+		free(c);
 		shim_ctxs[i] = NULL;
 	}
 	memset(shim_hash, 0, sizeof(shim_hash));
@@ -281,8 +336,19 @@ static struct aioring_aio_ctx *shim_get(io_context_t ctx)
 	    hdr.magic != AIO_RING_MAGIC)
 		return NULL;
 	pthread_mutex_lock(&shim_lock);
-	if (hdr.id >= shim_nr_ctxs || !(c = shim_ctxs[hdr.id]) ||
-	    hdr.nr != c->ev->nr || c->dead) {
+	{
+		unsigned i;
+
+		/*
+		 * By ring_id, not by slot: a slot is reused, and a ring the
+		 * program still has mapped (a child's copy of its parent's
+		 * ring after fork()) must not resolve to a newer context.
+		 */
+		for (i = 0, c = NULL; i < shim_nr_ctxs && !c; i++)
+			if (shim_ctxs[i] && shim_ctxs[i]->ring_id == hdr.id)
+				c = shim_ctxs[i];
+	}
+	if (!c || hdr.nr != c->ev->nr || c->dead) {
 		pthread_mutex_unlock(&shim_lock);
 		return NULL;
 	}
@@ -411,18 +477,33 @@ static unsigned shim_drain(struct aioring_aio_ctx *c)
 	return moved;
 }
 
+/*
+ * May a thread other than the reaper drain the CQ ring? Not once
+ * io_destroy set stop: the reaper must see the wake-up NOP and the last
+ * completions itself, or it would sleep in ENTER with nothing left to wake
+ * it, and io_destroy would wait for it forever. Called with cq_lock held.
+ */
+static void shim_drain_other(struct aioring_aio_ctx *c)
+{
+	if (!c->stop)
+		shim_drain(c);
+}
+
 static void *shim_reaper(void *arg)
 {
 	struct aioring_aio_ctx *c = arg;
-	sigset_t all;
 
-	/* The program's signals are for its own threads. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	/* Signals are blocked from birth (shim_start_reaper()). */
 	for (;;) {
-		int ret = aioring_enter(c->ring.ring_fd, 0, 1,
-					AIORING_ENTER_GETEVENTS, NULL, NULL, 0);
+		int ret;
 
+		/*
+		 * Once io_destroy set stop, only this thread drains the CQ ring
+		 * (shim_drain_other()), so the wake-up NOP and the last
+		 * completions are seen here, and nothing can be taken from
+		 * under us between this check and ENTER: whatever is still in
+		 * flight will post a CQE that wakes it.
+		 */
 		pthread_mutex_lock(&c->cq_lock);
 		shim_drain(c);
 		if (c->stop && c->inflight == 0) {
@@ -430,6 +511,8 @@ static void *shim_reaper(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&c->cq_lock);
+		ret = aioring_enter(c->ring.ring_fd, 0, 1, AIORING_ENTER_GETEVENTS,
+				    NULL, NULL, 0);
 		if (ret < 0 && ret != -EINTR && ret != -ETIME && ret != -EAGAIN) {
 			fprintf(stderr, "aioring-aio: ENTER(GETEVENTS): %s\n", strerror(-ret));
 			usleep(1000);
@@ -438,15 +521,39 @@ static void *shim_reaper(void *arg)
 	return NULL;
 }
 
-/* Hand every prepared SQE to the module. */
+/* SQEs prepared here or published but not yet consumed by the module */
+static int shim_sq_pending(struct aioring_aio_ctx *c)
+{
+	return aioring_sq_ready(&c->ring) ||
+	       *c->ring.sq.ktail != aioring_smp_load_acquire(c->ring.sq.khead);
+}
+
+/*
+ * Hand every prepared SQE to the module, until it consumed them all.
+ * aioring_submit() publishes everything in its first call, and ENTER may
+ * take only some: -EBUSY while completions wait to be reaped (the reaper
+ * is running whenever this is called, and reaps them), -EAGAIN short of
+ * memory, -EINTR from a signal. What it left stays in the SQ ring, and
+ * the next aioring_submit() counts it in to_submit. Called with sq_lock
+ * held, so nobody else adds SQEs meanwhile.
+ */
 static int shim_flush(struct aioring_aio_ctx *c)
 {
-	int ret;
+	int ret, tries = 0;
 
-	while (aioring_sq_ready(&c->ring)) {
+	while (shim_sq_pending(c)) {
 		ret = aioring_submit(&c->ring);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 			return ret;
+		if (ret > 0) {
+			tries = 0;
+			continue;
+		}
+		/* Give the reaper (or the allocator) time; do not spin. */
+		if (++tries > 3)
+			usleep(tries > 100 ? 1000 : 50);
+		else
+			sched_yield();
 	}
 	return 0;
 }
@@ -473,7 +580,8 @@ static void shim_free(struct aioring_aio_ctx *c)
  * io_setup: as the kernel, -EFAULT for an unreadable @ctxp, -EINVAL if
  * *ctxp is not 0 or @nr_events is not positive, -EAGAIN over aio-max-nr.
  * The ring gets at least @nr_events + 1 slots, rounded up to fill its
- * pages, so @nr_events requests can be in flight.
+ * pages, so @nr_events requests can be in flight, up to 16384 (see limit
+ * below; lib/aio/README.md).
  */
 static int shim_io_setup(int nr_events, io_context_t *ctxp)
 {
@@ -489,6 +597,13 @@ static int shim_io_setup(int nr_events, io_context_t *ctxp)
 		return -EFAULT;
 	if (old || nr_events <= 0)
 		return -EINVAL;
+	/*
+	 * The kernel's put_user() of the new context fails on a read-only
+	 * @ctxp (-EFAULT, the context destroyed again); find out before
+	 * anything exists, by writing back the 0 that is there.
+	 */
+	if (shim_poke(ctxp, &old, sizeof(old)))
+		return -EFAULT;
 	if ((unsigned)nr_events > 0x10000000U / sizeof(struct io_event))
 		return -EINVAL;
 
@@ -542,7 +657,10 @@ static int shim_io_setup(int nr_events, io_context_t *ctxp)
 	/*
 	 * Half the CQ ring at most: the other half is room for the shim's
 	 * own CQEs (a POLL_REMOVE per cancelled poll, the probe, the wake-up
-	 * NOP), so completions never have to wait in the module.
+	 * NOP), so completions never have to wait in the module. The CQ ring
+	 * is twice the SQ ring, at most 2 * AIORING_MAX_ENTRIES, so this caps
+	 * a context at 16384 requests in flight or unreaped, below n - 1 for
+	 * io_setup(n > 16384).
 	 */
 	c->limit = nr - 1;
 	if (c->limit > c->ring.cq.ring_entries / 2)
@@ -577,7 +695,8 @@ static int shim_io_setup(int nr_events, io_context_t *ctxp)
 		shim_nr_ctxs += 16;
 	}
 	c->id = i;
-	c->ev->id = i;
+	c->ring_id = shim_next_ring_id++;
+	c->ev->id = c->ring_id;
 	c->ev->nr = nr;
 	c->ev->head = c->ev->tail = 0;
 	c->ev->compat_features = AIO_RING_COMPAT_FEATURES;
@@ -648,12 +767,24 @@ static int shim_io_destroy(io_context_t ctx)
 	*pp = c->hnext;
 	shim_ctxs[c->id] = NULL;
 	pthread_mutex_unlock(&shim_lock);
-	/* Wake io_getevents sleepers: they see dead and leave. */
+	/*
+	 * Wake io_getevents sleepers: they see gone and leave. The bell is
+	 * never reset after this, so a waiter that checked gone just before
+	 * and is on its way into ppoll() wakes too, however many others
+	 * came and went first.
+	 */
 	pthread_mutex_lock(&c->cq_lock);
+	c->gone = 1;
 	shim_bell_ring(c);
 	pthread_mutex_unlock(&c->cq_lock);
 
 	pthread_mutex_lock(&c->sq_lock);
+	/*
+	 * An io_submit or io_cancel that found the context before dead was
+	 * set may be waiting for sq_lock: it must not start a new reaper or
+	 * queue I/O on a context about to be freed.
+	 */
+	c->closing = 1;
 	if (c->reaper_on) {
 		/* Pending polls would never end: the kernel cancels them too. */
 		shim_cancel_polls(c, -1);
@@ -750,10 +881,60 @@ out:
 	return ret;
 }
 
+/* CAP_SYS_NICE or CAP_SYS_ADMIN in the effective set (capable()) */
+static int shim_capable_rt(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return 0;
+	return !!(d[0].effective & ((1U << CAP_SYS_NICE) | (1U << CAP_SYS_ADMIN)));
+}
+
 /*
- * The checks io_submit_one() makes before a request exists, in its order,
- * with its errors. On success the SQE fields are filled in @sqe and
- * *@resfd holds a dup of the RESFD eventfd (or -1).
+ * IOCB_FLAG_IOPRIO: ioprio_check_cap() as far as every kernel from 5.10
+ * on agrees. The class is the top 3 bits: NONE (0) with a level is
+ * -EINVAL, RT (1) needs CAP_SYS_NICE or CAP_SYS_ADMIN (-EPERM), BE (2)
+ * and IDLE (3) are fine, 4..7 are -EINVAL. Bits 3..12 under BE/RT are
+ * hints since 6.5 and -EINVAL before; they are accepted here. The
+ * priority itself is not passed on (the module has no per-request
+ * priority).
+ */
+static int shim_check_ioprio(unsigned prio)
+{
+	unsigned class = (prio >> 13) & 7, level = prio & 7;
+
+	switch (class) {
+	case 0:
+		return level ? -EINVAL : 0;
+	case 1:
+		return shim_capable_rt() ? 0 : -EPERM;
+	case 2:
+	case 3:
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * What io_submit_one() checks before it takes a request (aio_get_req(),
+ * whose failure is -EAGAIN): a reserved field, the overflow checks.
+ */
+static int shim_prep_early(const struct iocb *cb)
+{
+	if (cb->aio_reserved2)
+		return -EINVAL;
+	if ((int64_t)cb->aio_nbytes < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The checks __io_submit_one() and the opcodes' prep make once the request
+ * exists, in their order, with their errors. On success the SQE fields are
+ * filled in @sqe and *@resfd holds a dup of the RESFD eventfd (or -1).
  */
 static int shim_prep(const struct iocb *cb, struct aioring_sqe *sqe, int *resfd,
 		     int poll_ok)
@@ -761,10 +942,6 @@ static int shim_prep(const struct iocb *cb, struct aioring_sqe *sqe, int *resfd,
 	int fd = (int)cb->aio_fildes, fl, acc, ret;
 
 	*resfd = -1;
-	if (cb->aio_reserved2)
-		return -EINVAL;
-	if ((int64_t)cb->aio_nbytes < 0)
-		return -EINVAL;
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || (fl & O_PATH))
 		return -EBADF;
@@ -786,6 +963,12 @@ static int shim_prep(const struct iocb *cb, struct aioring_sqe *sqe, int *resfd,
 		int vec = cb->aio_lio_opcode == IOCB_CMD_PREADV ||
 			  cb->aio_lio_opcode == IOCB_CMD_PWRITEV;
 
+		/* aio_prep_rw(): the priority, then the RWF_* flags */
+		if (cb->aio_flags & IOCB_FLAG_IOPRIO) {
+			ret = shim_check_ioprio(cb->aio_reqprio);
+			if (ret)
+				return ret;
+		}
 		if (cb->aio_rw_flags & ~SHIM_RWF_KNOWN)
 			return -EOPNOTSUPP;
 		if (write ? acc == O_RDONLY : acc == O_WRONLY)
@@ -844,12 +1027,21 @@ static int shim_prep(const struct iocb *cb, struct aioring_sqe *sqe, int *resfd,
 static int shim_start_reaper(struct aioring_aio_ctx *c)
 {
 	pthread_attr_t attr;
+	sigset_t all, old;
 	int ret;
 
+	/*
+	 * The program's signals are for its own threads: the reaper inherits
+	 * a mask blocking all of them, so not even one sent between its
+	 * creation and its first instruction can be delivered to it.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
 	ret = pthread_create(&c->reaper, &attr, shim_reaper, c);
 	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret)
 		return -ret;
 	c->reaper_on = 1;
@@ -943,6 +1135,10 @@ static int shim_io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 	if (nr > c->ev->nr)
 		nr = c->ev->nr;
 	pthread_mutex_lock(&c->sq_lock);
+	if (c->closing) {
+		err = -EINVAL;	/* io_destroy won the race: as lookup_ioctx() */
+		goto out;
+	}
 	if (nr && !c->reaper_on) {
 		err = shim_start_reaper(c);
 		if (err)
@@ -986,11 +1182,40 @@ static int shim_io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 		}
 		for (i = 0; i < n; i++) {
 			struct aioring_sqe tmp, *sqe;
-			int resfd, slot;
+			int resfd, slot, full;
 
+			ret = shim_prep_early(&cbs[i]);
+			if (ret) {
+				err = ret;
+				break;
+			}
+			/*
+			 * A full context is -EAGAIN before the fd, RESFD or
+			 * opcode is looked at, as aio_get_req() comes first in
+			 * io_submit_one(). With sq_lock held the count can only
+			 * go down until the slot is reserved below.
+			 */
+			pthread_mutex_lock(&c->cq_lock);
+			if (c->inflight + shim_ring_count(c) >= c->limit)
+				shim_drain_other(c);
+			full = c->inflight + shim_ring_count(c) >= c->limit ||
+			       c->free_req < 0;
+			pthread_mutex_unlock(&c->cq_lock);
+			if (full) {
+				err = -EAGAIN;
+				break;
+			}
 			if (cbs[i].aio_lio_opcode == IOCB_CMD_POLL && !poll_ok)
 				poll_ok = shim_poll_supported(c);
 			ret = shim_prep(&cbs[i], &tmp, &resfd, poll_ok);
+			if (!ret && cbs[i].aio_key) {
+				/* put_user(KIOCB_KEY, &iocb->aio_key): -EFAULT if read-only */
+				static const __u32 key;
+
+				ret = shim_poke(&ptrs[i]->aio_key, &key, sizeof(key));
+				if (ret && resfd >= 0)
+					close(resfd);
+			}
 			if (ret) {
 				err = ret;
 				break;
@@ -998,7 +1223,7 @@ static int shim_io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 			/* Reserve a slot in the aio ring: the kernel's reqs_available. */
 			pthread_mutex_lock(&c->cq_lock);
 			if (c->inflight + shim_ring_count(c) >= c->limit)
-				shim_drain(c);
+				shim_drain_other(c);
 			if (c->inflight + shim_ring_count(c) >= c->limit ||
 			    c->free_req < 0) {
 				pthread_mutex_unlock(&c->cq_lock);
@@ -1017,9 +1242,6 @@ static int shim_io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 			c->inflight++;
 			pthread_mutex_unlock(&c->cq_lock);
 
-			/* put_user(KIOCB_KEY, &iocb->aio_key) */
-			if (cbs[i].aio_key)
-				ptrs[i]->aio_key = 0;
 			while (!(sqe = aioring_get_sqe(&c->ring))) {
 				ret = shim_flush(c);
 				if (ret)
@@ -1035,7 +1257,7 @@ static int shim_io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 		fprintf(stderr, "aioring-aio: submit: %s\n", strerror(-ret));
 	/* Requests that completed inline are in the aio ring on return. */
 	pthread_mutex_lock(&c->cq_lock);
-	shim_drain(c);
+	shim_drain_other(c);
 	pthread_mutex_unlock(&c->cq_lock);
 out:
 	pthread_mutex_unlock(&c->sq_lock);
@@ -1083,7 +1305,7 @@ static int shim_getevents(io_context_t ctx, long min_nr, long nr,
 	struct aioring_aio_ctx *c;
 	int64_t deadline = 0, ns = 0;
 	long got = 0;
-	int ret = 0, wait_one;
+	int ret = 0, wait_one, efault = 0;
 
 	c = shim_get(ctx);
 	if (!c)
@@ -1097,7 +1319,7 @@ static int shim_getevents(io_context_t ctx, long min_nr, long nr,
 		int empty;
 
 		pthread_mutex_lock(&c->cq_lock);
-		shim_drain(c);
+		shim_drain_other(c);
 		empty = c->ev->head == c->ev->tail;
 		pthread_mutex_unlock(&c->cq_lock);
 		if (empty) {
@@ -1133,34 +1355,48 @@ static int shim_getevents(io_context_t ctx, long min_nr, long nr,
 	for (;;) {
 		struct pollfd pfd;
 		struct timespec rel, *relp = NULL;
-		int dead;
+		int gone;
 
 		pthread_mutex_lock(&c->cq_lock);
-		shim_drain(c);
+		shim_drain_other(c);
 		while (got < nr) {
 			unsigned nre = c->ev->nr;
 			unsigned head = __atomic_load_n(&c->ev->head, __ATOMIC_ACQUIRE);
+			unsigned tail = c->ev->tail;
+			long k;
 
-			if (head >= nre || head == c->ev->tail)
+			if (head >= nre || head == tail)
 				break;
-			events[got++] = c->ev->io_events[head];
-			/* The slot may be refilled once head has passed it. */
-			__atomic_store_n(&c->ev->head, (head + 1) % nre, __ATOMIC_RELEASE);
+			/* the events up to the tail or the end of the ring */
+			k = (long)((tail > head ? tail : nre) - head);
+			if (k > nr - got)
+				k = nr - got;
+			/*
+			 * copy_to_user() of aio_read_events_ring(): an unwritable
+			 * @events is -EFAULT and the events stay in the ring.
+			 */
+			if (shim_poke(events + got, &c->ev->io_events[head],
+				      (size_t)k * sizeof(*events))) {
+				ret = -EFAULT;
+				efault = 1;
+				break;
+			}
+			got += k;
+			/* The slots may be refilled once head has passed them. */
+			__atomic_store_n(&c->ev->head, (head + (unsigned)k) % nre,
+					 __ATOMIC_RELEASE);
 		}
-		if (c->ev->head == c->ev->tail)
+		gone = c->gone;
+		if (c->ev->head == c->ev->tail && !gone)
 			shim_bell_reset(c);
 		if ((got >= min_nr && !(wait_one && got == 0 && c->inflight)) ||
-		    got == nr) {
+		    got == nr || efault) {
 			pthread_mutex_unlock(&c->cq_lock);
 			break;
 		}
 		pthread_mutex_unlock(&c->cq_lock);
-
-		pthread_mutex_lock(&shim_lock);
-		dead = c->dead;
-		pthread_mutex_unlock(&shim_lock);
-		if (dead) {
-			ret = -EINVAL;
+		if (gone) {
+			ret = -EINVAL;	/* as read_events() on a dead kioctx */
 			break;
 		}
 		if (timeout) {
@@ -1175,8 +1411,18 @@ static int shim_getevents(io_context_t ctx, long min_nr, long nr,
 		pfd.fd = c->bell;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		if (ppoll(&pfd, 1, relp, sigmask) < 0 && errno == EINTR) {
-			ret = -EINTR;
+		/*
+		 * Every failure ends the wait: -EINTR, -EFAULT for an
+		 * unreadable sigmask (as the system call's set_user_sigmask()),
+		 * -ENOMEM. A bell the program closed under us (closefrom())
+		 * would poll as POLLNVAL for ever: -EBADF instead of spinning.
+		 */
+		if (ppoll(&pfd, 1, relp, sigmask) < 0) {
+			ret = -errno;
+			break;
+		}
+		if (pfd.revents & POLLNVAL) {
+			ret = -EBADF;
 			break;
 		}
 	}
@@ -1222,6 +1468,11 @@ static int shim_io_cancel(io_context_t ctx, struct iocb *iocb, struct io_event *
 	if (!c)
 		return -EINVAL;
 	pthread_mutex_lock(&c->sq_lock);
+	if (c->closing) {
+		pthread_mutex_unlock(&c->sq_lock);
+		shim_put(c);
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&c->cq_lock);
 	for (i = 0; i < c->limit; i++) {
 		struct shim_req *r = &c->reqs[i];
@@ -1301,61 +1552,80 @@ static int shim_io_queue_wait_0_1(io_context_t ctx, const struct timespec *when)
  */
 #define SHIM_EXPORTED	SHIM_EXPORT __attribute__((used))
 
+/*
+ * Every export runs with thread cancellation disabled: ppoll() in
+ * io_getevents, and the open/read/fcntl/usleep calls made with sq_lock
+ * held or a user reference taken, are cancellation points, and a thread
+ * cancelled there would leave the lock held or the reference taken
+ * (io_destroy would then wait for ever). libaio's system calls are not
+ * cancellation points either. errno is left as it was, as libaio (which
+ * returns -errno and restores errno around syscall()) leaves it.
+ */
+#define SHIM_CALL(expr) do {						\
+	int __cs, __ret, __errno = errno;				\
+									\
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &__cs);		\
+	__ret = (expr);							\
+	pthread_setcancelstate(__cs, NULL);				\
+	errno = __errno;						\
+	return __ret;							\
+} while (0)
+
 SHIM_EXPORTED int aioring_aio_io_setup(int n, io_context_t *ctxp)
-{ return shim_io_setup(n, ctxp); }
+{ SHIM_CALL(shim_io_setup(n, ctxp)); }
 SYMVER(aioring_aio_io_setup, "io_setup@@LIBAIO_0.4");
 
 SHIM_EXPORTED int aioring_aio_io_destroy(io_context_t ctx)
-{ return shim_io_destroy(ctx); }
+{ SHIM_CALL(shim_io_destroy(ctx)); }
 SYMVER(aioring_aio_io_destroy, "io_destroy@@LIBAIO_0.4");
 
 SHIM_EXPORTED int aioring_aio_io_submit(io_context_t ctx, long nr, struct iocb **ios)
-{ return shim_io_submit(ctx, nr, ios); }
+{ SHIM_CALL(shim_io_submit(ctx, nr, ios)); }
 SYMVER(aioring_aio_io_submit, "io_submit@@LIBAIO_0.1");
 
 SHIM_EXPORTED int aioring_aio_io_getevents(io_context_t ctx, long min_nr, long nr,
 					   struct io_event *events, struct timespec *timeout)
-{ return shim_io_getevents(ctx, min_nr, nr, events, timeout); }
+{ SHIM_CALL(shim_io_getevents(ctx, min_nr, nr, events, timeout)); }
 SYMVER(aioring_aio_io_getevents, "io_getevents@@LIBAIO_0.4");
 
 SHIM_EXPORTED int aioring_aio_io_getevents_0_1(io_context_t ctx, long nr,
 					       struct io_event *events,
 					       const struct timespec *timeout)
-{ return shim_io_getevents_0_1(ctx, nr, events, timeout); }
+{ SHIM_CALL(shim_io_getevents_0_1(ctx, nr, events, timeout)); }
 SYMVER(aioring_aio_io_getevents_0_1, "io_getevents@LIBAIO_0.1");
 
 SHIM_EXPORTED int aioring_aio_io_pgetevents(io_context_t ctx, long min_nr, long nr,
 					    struct io_event *events,
 					    struct timespec *timeout, sigset_t *sigmask)
-{ return shim_io_pgetevents(ctx, min_nr, nr, events, timeout, sigmask); }
+{ SHIM_CALL(shim_io_pgetevents(ctx, min_nr, nr, events, timeout, sigmask)); }
 SYMVER(aioring_aio_io_pgetevents, "io_pgetevents@@LIBAIO_0.5");
 
 SHIM_EXPORTED int aioring_aio_io_cancel(io_context_t ctx, struct iocb *iocb,
 					struct io_event *evt)
-{ return shim_io_cancel(ctx, iocb, evt); }
+{ SHIM_CALL(shim_io_cancel(ctx, iocb, evt)); }
 SYMVER(aioring_aio_io_cancel, "io_cancel@@LIBAIO_0.4");
 
 SHIM_EXPORTED int aioring_aio_io_cancel_0_1(io_context_t ctx, struct iocb *iocb)
-{ return shim_io_cancel_0_1(ctx, iocb); }
+{ SHIM_CALL(shim_io_cancel_0_1(ctx, iocb)); }
 SYMVER(aioring_aio_io_cancel_0_1, "io_cancel@LIBAIO_0.1");
 
 SHIM_EXPORTED int aioring_aio_io_queue_init(int maxevents, io_context_t *ctxp)
-{ return shim_io_queue_init(maxevents, ctxp); }
+{ SHIM_CALL(shim_io_queue_init(maxevents, ctxp)); }
 SYMVER(aioring_aio_io_queue_init, "io_queue_init@@LIBAIO_0.1");
 
 SHIM_EXPORTED int aioring_aio_io_queue_release(io_context_t ctx)
-{ return shim_io_queue_release(ctx); }
+{ SHIM_CALL(shim_io_queue_release(ctx)); }
 SYMVER(aioring_aio_io_queue_release, "io_queue_release@@LIBAIO_0.1");
 
 SHIM_EXPORTED int aioring_aio_io_queue_run(io_context_t ctx)
-{ return shim_io_queue_run(ctx); }
+{ SHIM_CALL(shim_io_queue_run(ctx)); }
 SYMVER(aioring_aio_io_queue_run, "io_queue_run@@LIBAIO_0.1");
 
 SHIM_EXPORTED int aioring_aio_io_queue_wait(io_context_t ctx, struct timespec *timeout)
-{ return shim_io_queue_wait(ctx, timeout); }
+{ SHIM_CALL(shim_io_queue_wait(ctx, timeout)); }
 SYMVER(aioring_aio_io_queue_wait, "io_queue_wait@@LIBAIO_0.4");
 
 SHIM_EXPORTED int aioring_aio_io_queue_wait_0_1(io_context_t ctx,
 						const struct timespec *when)
-{ return shim_io_queue_wait_0_1(ctx, when); }
+{ SHIM_CALL(shim_io_queue_wait_0_1(ctx, when)); }
 SYMVER(aioring_aio_io_queue_wait_0_1, "io_queue_wait@LIBAIO_0.1");
