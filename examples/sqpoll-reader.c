@@ -122,9 +122,25 @@ static void queue_chunk(struct aioring *ring, char *buf, unsigned slot,
 			unsigned bs, unsigned long long chunk,
 			unsigned long long size)
 {
-	struct aioring_sqe *sqe = aioring_get_sqe(ring);
 	unsigned long long off = chunk * bs;
 	unsigned len = size - off < bs ? (unsigned)(size - off) : bs;
+	struct aioring_sqe *sqe;
+
+	/*
+	 * The SQ thread frees SQ slots when it has consumed a batch, which
+	 * can be after the CQE of a request in that batch is visible: the
+	 * ring may be full for a moment though fewer than sq_entries reads
+	 * are in flight. Wait for the thread (waking it if it sleeps).
+	 */
+	while (!(sqe = aioring_get_sqe(ring))) {
+		int ret = aioring_submit(ring);
+
+		if (ret < 0) {
+			fprintf(stderr, "sqpoll-reader: submit: %s\n", strerror(-ret));
+			exit(1);
+		}
+		sched_yield();
+	}
 
 	/* fd is the registered file's index, because of FIXED_FILE. */
 	aioring_prep_read_fixed(sqe, FILE_INDEX, buf, len, off, (int)slot);
