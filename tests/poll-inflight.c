@@ -30,6 +30,39 @@ static int fdinfo_inflight(int ring_fd)
 	return atoi(p + strlen("Inflight:"));
 }
 
+/*
+ * Reap @nr CQEs without submitting: t_reap() waits with
+ * aioring_wait_cqe_timeout(), which also submits what the SQ ring holds,
+ * and the NOP this test leaves there must stay until it is submitted on
+ * purpose.
+ */
+static void reap_only(struct aioring *ring, struct aioring_cqe *out,
+		      unsigned nr)
+{
+	uint64_t deadline = t_now_ns() + (uint64_t)T_WAIT_MS * 1000000;
+	unsigned got = 0;
+
+	while (got < nr) {
+		unsigned long long ns = 100000000ULL;
+		struct aioring_cqe *cqe;
+		int ret;
+
+		if (!aioring_peek_cqe(ring, &cqe)) {
+			out[got++] = *cqe;
+			aioring_cqe_seen(ring, cqe);
+			continue;
+		}
+		if (t_now_ns() > deadline)
+			t_fail("waited %d ms for %u CQEs, got %u", T_WAIT_MS,
+			       nr, got);
+		ret = aioring_enter(ring->ring_fd, 0, 1,
+				    AIORING_ENTER_GETEVENTS, &ns, NULL, 0);
+		if (ret < 0 && ret != -ETIME && ret != -EINTR)
+			t_fail("ENTER(GETEVENTS): expected 0, got %s",
+			       t_resname(ret));
+	}
+}
+
 int main(void)
 {
 	struct aioring_cqe cqes[8];
@@ -58,7 +91,7 @@ int main(void)
 	T_RES(aioring_submit(&ring), -EBUSY);
 
 	T_EQ(write(pfd[1], "x", 1), 1);
-	t_reap(&ring, cqes, 8);
+	reap_only(&ring, cqes, 8);
 	for (i = 0; i < 8; i++)
 		T_EQ(cqes[i].res, POLLIN);
 	/*
