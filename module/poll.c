@@ -11,7 +11,8 @@
  * reference to its file until it completes, so the waitqueues (a pipe's,
  * an eventfd's, a socket's) outlive the entries on them. The exception is
  * a waitqueue that goes away under a live file, announced by a wakeup
- * keyed POLLFREE (signalfd, binder): that entry is taken off at once, its
+ * keyed POLLFREE (binder; signalfd too, but a signalfd is refused, see
+ * aior_is_signalfd()): that entry is taken off at once, its
  * head is cleared for good, and the poll completes with -ECANCELED. Users
  * of POLLFREE free the waitqueue only after an RCU grace period, so a head
  * read under rcu_read_lock() may still be locked. A file with no
@@ -48,7 +49,9 @@
  * (vfs_poll(), POLLFREE and wake_up_pollfree(), init_waitqueue_func_entry()),
  * so nothing here needs compat.h.
  */
+#include <linux/dcache.h>
 #include <linux/file.h>
+#include <linux/magic.h>
 #include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/swab.h>
@@ -283,6 +286,20 @@ out_unlock:
 	aior_req_put(req);
 }
 
+/*
+ * Is @file a signalfd? Its ->poll reports the signals of current, and its
+ * wakeups carry no key, so every look at it would be made by a kworker
+ * (or the SQ thread) on that thread's own signals: the poll would never
+ * complete. Refuse it, as a poll that can never work. signalfd_fops is
+ * not exported; a signalfd is the anonymous inode file named "[signalfd]"
+ * (anon_inode_getfile*() names it so on every supported kernel).
+ */
+static bool aior_is_signalfd(struct file *file)
+{
+	return file_inode(file)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
+	       !strcmp(file->f_path.dentry->d_name.name, "[signalfd]");
+}
+
 int aior_poll_add_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 {
 	u32 events;
@@ -307,6 +324,8 @@ int aior_poll_add_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 	 */
 	if (aior_is_ring_file(req->file))
 		return -EINVAL;
+	if (aior_is_signalfd(req->file))
+		return -EOPNOTSUPP;
 	req->poll.events = demangle_poll((u16)events) | EPOLLERR | EPOLLHUP;
 	return 0;
 }
