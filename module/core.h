@@ -117,6 +117,9 @@ struct aior_ctx {
 	struct mm_struct	*mm;		/* mmgrab()ed; ENTER must come from it */
 	/* Holds creds->user, which ring memory is charged to. */
 	const struct cred	*creds;
+	/* The opener's thread group, for ->flush at its exit. */
+	struct pid		*owner_tgid;
+	unsigned long		owner_exited;	/* bit 0: ->flush broke cycles */
 
 	/*
 	 * Serialises setup and submission: protects cached_sq_head and the
