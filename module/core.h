@@ -243,7 +243,7 @@ struct aior_poll {
 	bool			done;		/* completion claimed; ctx->poll_lock */
 	__poll_t		events;		/* requested | POLLERR | POLLHUP */
 	atomic_t		ready;		/* events wakeups reported */
-	unsigned long		work_state;	/* AIOR_POLL_WORK_QUEUED */
+	unsigned long		work_state;	/* AIOR_POLL_WORK_QUEUED, _FREED */
 	struct list_head	node;		/* on ctx->poll_list; ctx->poll_lock */
 	struct work_struct	work;		/* settles the poll after a wakeup */
 };

@@ -62,7 +62,8 @@
 #include "worker.h"
 
 /* aior_poll.work_state */
-#define AIOR_POLL_WORK_QUEUED	0
+#define AIOR_POLL_WORK_QUEUED	0	/* the work item is queued */
+#define AIOR_POLL_FREED		1	/* POLLFREE took a waitqueue away */
 
 /* Events a POLL_ADD may ask for: poll(2)'s, as userspace numbers them. */
 #define AIOR_POLL_USER_EVENTS	(POLLIN | POLLPRI | POLLOUT | POLLERR | \
@@ -102,9 +103,13 @@ static int aior_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
 	if (unlikely(mask & POLLFREE)) {
 		/*
 		 * The waitqueue is about to be freed: leave it now and never
-		 * touch it again. Clearing the head is the last step; the
-		 * work item queued first holds the request.
+		 * touch it again. Mark the poll first, so that a work item
+		 * already queued, or running on another CPU, cannot miss it
+		 * and leave the poll armed with this entry gone (as io_uring's
+		 * io_pollfree_wake()). Clearing the head is the last step;
+		 * the work item queued first holds the request.
 		 */
+		set_bit(AIOR_POLL_FREED, &p->work_state);
 		list_del_init(&wait->entry);
 		aior_poll_queue_work(req);
 		smp_store_release(&e->head, NULL);
@@ -149,15 +154,14 @@ static void aior_poll_queue_proc(struct file *file,
 	add_wait_queue(head, &e->wait);
 }
 
-/* Has POLLFREE taken one of our waitqueues away? */
+/*
+ * Has POLLFREE taken one of our waitqueues away? The work item reads this
+ * after clearing its QUEUED bit and a full barrier, and the wakeup sets it
+ * before queueing: one of the two sees the other.
+ */
 static bool aior_poll_freed(struct aior_poll *p)
 {
-	unsigned int i;
-
-	for (i = 0; i < p->nr_heads; i++)
-		if (!READ_ONCE(p->e[i].head))
-			return true;
-	return false;
+	return test_bit(AIOR_POLL_FREED, &p->work_state);
 }
 
 /*
