@@ -182,6 +182,7 @@ struct aior_ctx {
 	wait_queue_head_t	sq_wait;
 	unsigned long		sq_idle;	/* jiffies */
 	const struct cred	*sq_creds;
+	unsigned long		sq_fsize_limit;	/* owner's RLIMIT_FSIZE at setup */
 
 	struct aior_stats	stats;
 
@@ -209,7 +210,7 @@ struct aior_rw {
 	struct iov_iter		iter_saved;	/* before the current attempt */
 	bool			ready;		/* kiocb and iter are set up */
 	u32			bytes_done;	/* by earlier partial attempts */
-	unsigned long		fsize_limit;	/* submitter's RLIMIT_FSIZE */
+	unsigned long		fsize_limit;	/* submitter's RLIMIT_FSIZE (or owner's) */
 	struct wait_page_queue	wpq;		/* IOCB_WAITQ page-unlock callback */
 	struct iovec		*free_iov;	/* from import_iovec(), or NULL */
 	struct iovec		fast_iov[UIO_FASTIOV];
