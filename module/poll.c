@@ -84,7 +84,15 @@ static void aior_poll_queue_work(struct aior_req *req)
 	 * At most one queued run: the bit is cleared by the work item before
 	 * it looks at the file, so a wakeup after that queues it again. The
 	 * reference keeps the request for the work item.
+	 *
+	 * What the caller stored (@ready, AIOR_POLL_FREED) must be visible
+	 * before the bit is read: against the work item's clear_bit() and
+	 * smp_mb__after_atomic() this is store buffering, and a failed
+	 * test_and_set_bit() need not order anything (the generic one
+	 * returns early after a plain read). With the barrier, either we
+	 * see the bit clear and queue, or the work item sees our store.
 	 */
+	smp_mb__before_atomic();
 	if (test_and_set_bit(AIOR_POLL_WORK_QUEUED, &req->poll.work_state))
 		return;
 	refcount_inc(&req->refs);
