@@ -224,7 +224,7 @@ struct aior_fsync {
 
 /* One waitqueue a poll waits on. */
 struct aior_poll_entry {
-	struct wait_queue_head	*head;		/* NULL after POLLFREE; RCU */
+	struct wait_queue_head	*head;		/* NULL once a wakeup took us off; RCU */
 	struct wait_queue_entry	wait;		/* under head->lock */
 };
 

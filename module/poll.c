@@ -130,6 +130,15 @@ static int aior_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
 		/* Satisfied: leave this queue; the work item posts @ready. */
 		list_del_init(&wait->entry);
 		atomic_or((__force int)(mask & p->events), &p->ready);
+		aior_poll_queue_work(req);
+		/*
+		 * Off the queue for good: detach must not lock it again, or
+		 * it would touch a waitqueue that may have been freed since
+		 * (as io_uring clears poll->head here). After queueing, as
+		 * for POLLFREE: the work item holds the request.
+		 */
+		smp_store_release(&e->head, NULL);
+		return 1;
 	}
 	/* Without a key we cannot tell: the work item polls the file. */
 	aior_poll_queue_work(req);
@@ -173,9 +182,10 @@ static bool aior_poll_freed(struct aior_poll *p)
 }
 
 /*
- * Take every entry off its waitqueue, unless POLLFREE took the waitqueue
- * away. A head read as non-NULL within rcu_read_lock() may be locked even
- * if POLLFREE is freeing it; pairs with the smp_store_release() in
+ * Take every entry off its waitqueue, unless a wakeup already did (a
+ * keyed one that satisfied the poll, or POLLFREE) and cleared its head. A
+ * head read as non-NULL within rcu_read_lock() may be locked even if
+ * POLLFREE is freeing it; pairs with the smp_store_release()s in
  * aior_poll_wake(). Called with ctx->poll_lock held.
  */
 static void aior_poll_detach(struct aior_poll *p)
