@@ -6,7 +6,7 @@
  * and a poll_table whose queue proc adds our entries: one per waitqueue
  * the file's ->poll names, up to two (a tty and a FIFO open for reading
  * and writing wait on two; like io_uring's "double poll"; a third
- * completes the poll with -EOPNOTSUPP). The CQE's res is the ready mask
+ * completes the poll with -EINVAL, as in io_uring). The CQE's res is the ready mask
  * (requested events plus POLLERR and POLLHUP). The request holds a
  * reference to its file until it completes, so the waitqueues (a pipe's,
  * an eventfd's, a socket's) outlive the entries on them. The exception is
@@ -153,14 +153,19 @@ static void aior_poll_queue_proc(struct file *file,
 	struct aior_req *req = apt->req;
 	struct aior_poll *p = &req->poll;
 	struct aior_poll_entry *e;
+	unsigned int i;
 
 	if (apt->error)
 		return;
-	/* Some ->poll name one waitqueue twice: once is enough. */
-	if (p->nr_heads && READ_ONCE(p->e[0].head) == head)
-		return;
+	/*
+	 * Some ->poll name one waitqueue twice: once is enough, whichever
+	 * entry has it (io_uring ignores a repeat of either head too).
+	 */
+	for (i = 0; i < p->nr_heads; i++)
+		if (READ_ONCE(p->e[i].head) == head)
+			return;
 	if (unlikely(p->nr_heads == AIOR_POLL_MAX_HEADS)) {
-		apt->error = -EOPNOTSUPP;
+		apt->error = -EINVAL;
 		return;
 	}
 	e = &p->e[p->nr_heads++];
