@@ -445,26 +445,40 @@ int aior_poll_remove(struct aior_req *req, unsigned int issue_flags)
 	return ret;
 }
 
+/* Polls cancel_all takes per hold of poll_lock (interrupts off). */
+#define AIOR_POLL_CANCEL_BATCH	64
+
 /*
- * Ring teardown, after the last submitter is gone: cancel every pending
- * poll, and make any poll still being armed cancel itself.
+ * Ring teardown, after the last submitter is gone (or the owner's exit):
+ * cancel every pending poll, and make any poll still being armed cancel
+ * itself. Up to 32768 polls may be pending, so they go in batches, with
+ * poll_lock dropped in between: each cancel locks a waitqueue or two, and
+ * interrupts stay off only for a batch. Once poll_closed is set no poll
+ * joins the list, so the loop ends.
  */
 void aior_poll_cancel_all(struct aior_ctx *ctx)
 {
 	struct aior_req *req, *tmp;
 	LIST_HEAD(cancelled);
+	unsigned int n;
 
-	spin_lock_irq(&ctx->poll_lock);
-	ctx->poll_closed = true;
-	list_for_each_entry_safe(req, tmp, &ctx->poll_list, poll.node) {
-		aior_poll_cancel_one(&req->poll, true);
-		/* Done now, so nobody else touches node. */
-		list_add_tail(&req->poll.node, &cancelled);
-	}
-	spin_unlock_irq(&ctx->poll_lock);
+	do {
+		n = 0;
+		spin_lock_irq(&ctx->poll_lock);
+		ctx->poll_closed = true;
+		list_for_each_entry_safe(req, tmp, &ctx->poll_list, poll.node) {
+			aior_poll_cancel_one(&req->poll, true);
+			/* Done now, so nobody else touches node. */
+			list_add_tail(&req->poll.node, &cancelled);
+			if (++n == AIOR_POLL_CANCEL_BATCH)
+				break;
+		}
+		spin_unlock_irq(&ctx->poll_lock);
 
-	list_for_each_entry_safe(req, tmp, &cancelled, poll.node) {
-		list_del_init(&req->poll.node);
-		aior_req_complete(req, -ECANCELED);
-	}
+		list_for_each_entry_safe(req, tmp, &cancelled, poll.node) {
+			list_del_init(&req->poll.node);
+			aior_req_complete(req, -ECANCELED);
+		}
+		cond_resched();
+	} while (n == AIOR_POLL_CANCEL_BATCH);
 }
