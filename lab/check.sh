@@ -67,7 +67,9 @@ judge_guest() {
 	done < <(tr -d '\r' <"$console" |
 		grep -aoE 'AIORING-TEST: (PASS|FAIL|SKIP) [^[:space:]]+' || true)
 
-	if tr -d '\r' <"$console" | grep -aq 'AIORING-TESTS-DONE'; then
+	# grep without -q: it reads to the end, so tr never dies of SIGPIPE
+	# (under pipefail that would fail a console that has the line).
+	if tr -d '\r' <"$console" | grep -a 'AIORING-TESTS-DONE' >/dev/null; then
 		record "$kver" PASS "boot-$kver"
 	else
 		# The test that was running when the guest crashed or hung has
@@ -75,7 +77,7 @@ judge_guest() {
 		name=$(tr -d '\r' <"$console" |
 			sed -n 's/.*AIORING-TEST: START \([^[:space:]]*\).*/\1/p' | tail -n1)
 		if [ -n "$name" ] && ! tr -d '\r' <"$console" |
-			grep -aqE "AIORING-TEST: (PASS|FAIL|SKIP) $name( |\$)"; then
+			grep -aE "AIORING-TEST: (PASS|FAIL|SKIP) $name( |\$)" >/dev/null; then
 			record "$kver" FAIL "$name"
 			log "$kver: FAIL $name (it never finished)"
 		fi
