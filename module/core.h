@@ -117,6 +117,9 @@ struct aior_ctx {
 	struct mm_struct	*mm;		/* mmgrab()ed; ENTER must come from it */
 	/* Holds creds->user, which ring memory is charged to. */
 	const struct cred	*creds;
+	/* The opener's thread group, for ->flush at its exit. */
+	struct pid		*owner_tgid;
+	unsigned long		owner_exited;	/* bit 0: ->flush broke cycles */
 
 	/*
 	 * Serialises setup and submission: protects cached_sq_head and the
@@ -179,6 +182,7 @@ struct aior_ctx {
 	wait_queue_head_t	sq_wait;
 	unsigned long		sq_idle;	/* jiffies */
 	const struct cred	*sq_creds;
+	unsigned long		sq_fsize_limit;	/* owner's RLIMIT_FSIZE at setup */
 
 	struct aior_stats	stats;
 
@@ -206,7 +210,7 @@ struct aior_rw {
 	struct iov_iter		iter_saved;	/* before the current attempt */
 	bool			ready;		/* kiocb and iter are set up */
 	u32			bytes_done;	/* by earlier partial attempts */
-	unsigned long		fsize_limit;	/* submitter's RLIMIT_FSIZE */
+	unsigned long		fsize_limit;	/* submitter's RLIMIT_FSIZE (or owner's) */
 	struct wait_page_queue	wpq;		/* IOCB_WAITQ page-unlock callback */
 	struct iovec		*free_iov;	/* from import_iovec(), or NULL */
 	struct iovec		fast_iov[UIO_FASTIOV];
@@ -220,7 +224,7 @@ struct aior_fsync {
 
 /* One waitqueue a poll waits on. */
 struct aior_poll_entry {
-	struct wait_queue_head	*head;		/* NULL after POLLFREE; RCU */
+	struct wait_queue_head	*head;		/* NULL once a wakeup took us off; RCU */
 	struct wait_queue_entry	wait;		/* under head->lock */
 };
 
@@ -240,7 +244,7 @@ struct aior_poll {
 	bool			done;		/* completion claimed; ctx->poll_lock */
 	__poll_t		events;		/* requested | POLLERR | POLLHUP */
 	atomic_t		ready;		/* events wakeups reported */
-	unsigned long		work_state;	/* AIOR_POLL_WORK_QUEUED */
+	unsigned long		work_state;	/* AIOR_POLL_WORK_QUEUED, _FREED */
 	struct list_head	node;		/* on ctx->poll_list; ctx->poll_lock */
 	struct work_struct	work;		/* settles the poll after a wakeup */
 };

@@ -14,7 +14,11 @@
  * Lifetime: the file pins the module (fops->owner), each mapping pins the
  * file, and each request pins the context. Teardown therefore runs from
  * ->release only, after the last fd and mapping are gone, and waits for
- * any request still running before freeing the rings.
+ * any request still running before freeing the rings. A pending poll and
+ * the registered file table hold files, and one of those may hold the
+ * ring (a unix socket with the ring fd queued in an SCM_RIGHTS message):
+ * a cycle no unix GC sees. As io_uring does at task exit, ->flush breaks
+ * such cycles when the owner's thread group exits with the ring open.
  */
 #include <linux/atomic.h>
 #include <linux/build_bug.h>
@@ -23,6 +27,8 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -139,6 +145,7 @@ static int aior_open(struct inode *inode, struct file *file)
 	ctx->mm = current->mm;
 	mmgrab(ctx->mm);
 	ctx->creds = get_current_cred();
+	ctx->owner_tgid = get_pid(task_tgid(current));
 
 	atomic_inc(&aior_live_ctxs);
 	file->private_data = ctx;
@@ -167,10 +174,41 @@ static int aior_release(struct inode *inode, struct file *file)
 
 	aior_ring_free(ctx);
 	put_cred(ctx->creds);
+	put_pid(ctx->owner_tgid);
 	mmdrop(ctx->mm);
 	mutex_destroy(&ctx->uring_lock);
 	kfree(ctx);
 	atomic_dec(&aior_live_ctxs);
+	return 0;
+}
+
+/*
+ * ->flush, at every close of a descriptor of the ring, including those
+ * exit_files() makes. When it is the owner's thread group exiting, nobody
+ * can use the ring any more (ENTER must come from the owner's mm, and
+ * workers give up once it is gone), so let go of every file it holds:
+ * cancel pending polls and drop the registered file table. Otherwise a
+ * file that holds the ring (a unix socket whose queue carries the ring fd)
+ * held by a poll or the table would keep the ring, its locked pages and
+ * the module alive for ever. The SQ thread goes first: it may hold
+ * uring_lock, blocked on such a socket. At exit_files() current->mm is
+ * already NULL, so the owner is recognised by its thread group. A ring
+ * whose last descriptor the owner closed before exiting is not covered:
+ * no ->flush comes at exit for it.
+ */
+static int aior_flush(struct file *file, fl_owner_t id)
+{
+	struct aior_ctx *ctx = file->private_data;
+
+	if (!(current->flags & PF_EXITING) && !fatal_signal_pending(current))
+		return 0;
+	if (task_tgid(current) != ctx->owner_tgid)
+		return 0;
+	if (test_and_set_bit(0, &ctx->owner_exited))
+		return 0;
+	aior_sq_thread_stop(ctx);
+	aior_poll_cancel_all(ctx);
+	aior_files_unregister(ctx);
 	return 0;
 }
 
@@ -296,6 +334,7 @@ static const struct file_operations aior_fops = {
 	.owner		= THIS_MODULE,
 	.open		= aior_open,
 	.release	= aior_release,
+	.flush		= aior_flush,
 	.unlocked_ioctl	= aior_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= aior_mmap,

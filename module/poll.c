@@ -6,12 +6,13 @@
  * and a poll_table whose queue proc adds our entries: one per waitqueue
  * the file's ->poll names, up to two (a tty and a FIFO open for reading
  * and writing wait on two; like io_uring's "double poll"; a third
- * completes the poll with -EOPNOTSUPP). The CQE's res is the ready mask
+ * completes the poll with -EINVAL, as in io_uring). The CQE's res is the ready mask
  * (requested events plus POLLERR and POLLHUP). The request holds a
  * reference to its file until it completes, so the waitqueues (a pipe's,
  * an eventfd's, a socket's) outlive the entries on them. The exception is
  * a waitqueue that goes away under a live file, announced by a wakeup
- * keyed POLLFREE (signalfd, binder): that entry is taken off at once, its
+ * keyed POLLFREE (binder; signalfd too, but a signalfd is refused, see
+ * aior_is_signalfd()): that entry is taken off at once, its
  * head is cleared for good, and the poll completes with -ECANCELED. Users
  * of POLLFREE free the waitqueue only after an RCU grace period, so a head
  * read under rcu_read_lock() may still be locked. A file with no
@@ -48,7 +49,9 @@
  * (vfs_poll(), POLLFREE and wake_up_pollfree(), init_waitqueue_func_entry()),
  * so nothing here needs compat.h.
  */
+#include <linux/dcache.h>
 #include <linux/file.h>
+#include <linux/magic.h>
 #include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/swab.h>
@@ -59,7 +62,8 @@
 #include "worker.h"
 
 /* aior_poll.work_state */
-#define AIOR_POLL_WORK_QUEUED	0
+#define AIOR_POLL_WORK_QUEUED	0	/* the work item is queued */
+#define AIOR_POLL_FREED		1	/* POLLFREE took a waitqueue away */
 
 /* Events a POLL_ADD may ask for: poll(2)'s, as userspace numbers them. */
 #define AIOR_POLL_USER_EVENTS	(POLLIN | POLLPRI | POLLOUT | POLLERR | \
@@ -80,7 +84,15 @@ static void aior_poll_queue_work(struct aior_req *req)
 	 * At most one queued run: the bit is cleared by the work item before
 	 * it looks at the file, so a wakeup after that queues it again. The
 	 * reference keeps the request for the work item.
+	 *
+	 * What the caller stored (@ready, AIOR_POLL_FREED) must be visible
+	 * before the bit is read: against the work item's clear_bit() and
+	 * smp_mb__after_atomic() this is store buffering, and a failed
+	 * test_and_set_bit() need not order anything (the generic one
+	 * returns early after a plain read). With the barrier, either we
+	 * see the bit clear and queue, or the work item sees our store.
 	 */
+	smp_mb__before_atomic();
 	if (test_and_set_bit(AIOR_POLL_WORK_QUEUED, &req->poll.work_state))
 		return;
 	refcount_inc(&req->refs);
@@ -99,9 +111,13 @@ static int aior_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
 	if (unlikely(mask & POLLFREE)) {
 		/*
 		 * The waitqueue is about to be freed: leave it now and never
-		 * touch it again. Clearing the head is the last step; the
-		 * work item queued first holds the request.
+		 * touch it again. Mark the poll first, so that a work item
+		 * already queued, or running on another CPU, cannot miss it
+		 * and leave the poll armed with this entry gone (as io_uring's
+		 * io_pollfree_wake()). Clearing the head is the last step;
+		 * the work item queued first holds the request.
 		 */
+		set_bit(AIOR_POLL_FREED, &p->work_state);
 		list_del_init(&wait->entry);
 		aior_poll_queue_work(req);
 		smp_store_release(&e->head, NULL);
@@ -114,6 +130,15 @@ static int aior_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
 		/* Satisfied: leave this queue; the work item posts @ready. */
 		list_del_init(&wait->entry);
 		atomic_or((__force int)(mask & p->events), &p->ready);
+		aior_poll_queue_work(req);
+		/*
+		 * Off the queue for good: detach must not lock it again, or
+		 * it would touch a waitqueue that may have been freed since
+		 * (as io_uring clears poll->head here). After queueing, as
+		 * for POLLFREE: the work item holds the request.
+		 */
+		smp_store_release(&e->head, NULL);
+		return 1;
 	}
 	/* Without a key we cannot tell: the work item polls the file. */
 	aior_poll_queue_work(req);
@@ -128,14 +153,19 @@ static void aior_poll_queue_proc(struct file *file,
 	struct aior_req *req = apt->req;
 	struct aior_poll *p = &req->poll;
 	struct aior_poll_entry *e;
+	unsigned int i;
 
 	if (apt->error)
 		return;
-	/* Some ->poll name one waitqueue twice: once is enough. */
-	if (p->nr_heads && READ_ONCE(p->e[0].head) == head)
-		return;
+	/*
+	 * Some ->poll name one waitqueue twice: once is enough, whichever
+	 * entry has it (io_uring ignores a repeat of either head too).
+	 */
+	for (i = 0; i < p->nr_heads; i++)
+		if (READ_ONCE(p->e[i].head) == head)
+			return;
 	if (unlikely(p->nr_heads == AIOR_POLL_MAX_HEADS)) {
-		apt->error = -EOPNOTSUPP;
+		apt->error = -EINVAL;
 		return;
 	}
 	e = &p->e[p->nr_heads++];
@@ -146,21 +176,21 @@ static void aior_poll_queue_proc(struct file *file,
 	add_wait_queue(head, &e->wait);
 }
 
-/* Has POLLFREE taken one of our waitqueues away? */
+/*
+ * Has POLLFREE taken one of our waitqueues away? The work item reads this
+ * after clearing its QUEUED bit and a full barrier, and the wakeup sets it
+ * before queueing: one of the two sees the other.
+ */
 static bool aior_poll_freed(struct aior_poll *p)
 {
-	unsigned int i;
-
-	for (i = 0; i < p->nr_heads; i++)
-		if (!READ_ONCE(p->e[i].head))
-			return true;
-	return false;
+	return test_bit(AIOR_POLL_FREED, &p->work_state);
 }
 
 /*
- * Take every entry off its waitqueue, unless POLLFREE took the waitqueue
- * away. A head read as non-NULL within rcu_read_lock() may be locked even
- * if POLLFREE is freeing it; pairs with the smp_store_release() in
+ * Take every entry off its waitqueue, unless a wakeup already did (a
+ * keyed one that satisfied the poll, or POLLFREE) and cleared its head. A
+ * head read as non-NULL within rcu_read_lock() may be locked even if
+ * POLLFREE is freeing it; pairs with the smp_store_release()s in
  * aior_poll_wake(). Called with ctx->poll_lock held.
  */
 static void aior_poll_detach(struct aior_poll *p)
@@ -283,6 +313,20 @@ out_unlock:
 	aior_req_put(req);
 }
 
+/*
+ * Is @file a signalfd? Its ->poll reports the signals of current, and its
+ * wakeups carry no key, so every look at it would be made by a kworker
+ * (or the SQ thread) on that thread's own signals: the poll would never
+ * complete. Refuse it, as a poll that can never work. signalfd_fops is
+ * not exported; a signalfd is the anonymous inode file named "[signalfd]"
+ * (anon_inode_getfile*() names it so on every supported kernel).
+ */
+static bool aior_is_signalfd(struct file *file)
+{
+	return file_inode(file)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
+	       !strcmp(file->f_path.dentry->d_name.name, "[signalfd]");
+}
+
 int aior_poll_add_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 {
 	u32 events;
@@ -307,6 +351,8 @@ int aior_poll_add_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 	 */
 	if (aior_is_ring_file(req->file))
 		return -EINVAL;
+	if (aior_is_signalfd(req->file))
+		return -EOPNOTSUPP;
 	req->poll.events = demangle_poll((u16)events) | EPOLLERR | EPOLLHUP;
 	return 0;
 }
@@ -399,26 +445,40 @@ int aior_poll_remove(struct aior_req *req, unsigned int issue_flags)
 	return ret;
 }
 
+/* Polls cancel_all takes per hold of poll_lock (interrupts off). */
+#define AIOR_POLL_CANCEL_BATCH	64
+
 /*
- * Ring teardown, after the last submitter is gone: cancel every pending
- * poll, and make any poll still being armed cancel itself.
+ * Ring teardown, after the last submitter is gone (or the owner's exit):
+ * cancel every pending poll, and make any poll still being armed cancel
+ * itself. Up to 32768 polls may be pending, so they go in batches, with
+ * poll_lock dropped in between: each cancel locks a waitqueue or two, and
+ * interrupts stay off only for a batch. Once poll_closed is set no poll
+ * joins the list, so the loop ends.
  */
 void aior_poll_cancel_all(struct aior_ctx *ctx)
 {
 	struct aior_req *req, *tmp;
 	LIST_HEAD(cancelled);
+	unsigned int n;
 
-	spin_lock_irq(&ctx->poll_lock);
-	ctx->poll_closed = true;
-	list_for_each_entry_safe(req, tmp, &ctx->poll_list, poll.node) {
-		aior_poll_cancel_one(&req->poll, true);
-		/* Done now, so nobody else touches node. */
-		list_add_tail(&req->poll.node, &cancelled);
-	}
-	spin_unlock_irq(&ctx->poll_lock);
+	do {
+		n = 0;
+		spin_lock_irq(&ctx->poll_lock);
+		ctx->poll_closed = true;
+		list_for_each_entry_safe(req, tmp, &ctx->poll_list, poll.node) {
+			aior_poll_cancel_one(&req->poll, true);
+			/* Done now, so nobody else touches node. */
+			list_add_tail(&req->poll.node, &cancelled);
+			if (++n == AIOR_POLL_CANCEL_BATCH)
+				break;
+		}
+		spin_unlock_irq(&ctx->poll_lock);
 
-	list_for_each_entry_safe(req, tmp, &cancelled, poll.node) {
-		list_del_init(&req->poll.node);
-		aior_req_complete(req, -ECANCELED);
-	}
+		list_for_each_entry_safe(req, tmp, &cancelled, poll.node) {
+			list_del_init(&req->poll.node);
+			aior_req_complete(req, -ECANCELED);
+		}
+		cond_resched();
+	} while (n == AIOR_POLL_CANCEL_BATCH);
 }

@@ -366,6 +366,17 @@ long aior_register(struct aior_ctx *ctx, void __user *uarg)
 	return ret;
 }
 
+/*
+ * Drop the registered file table (the owner exited; see aior_flush()).
+ * Requests in flight hold their own file references.
+ */
+void aior_files_unregister(struct aior_ctx *ctx)
+{
+	mutex_lock(&ctx->uring_lock);
+	aior_files_free(ctx);
+	mutex_unlock(&ctx->uring_lock);
+}
+
 /* At ring teardown, after the last request. */
 void aior_rsrc_free(struct aior_ctx *ctx)
 {

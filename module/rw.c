@@ -92,8 +92,15 @@ int aior_rw_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 	}
 	if (rw->rw_flags & RWF_NOWAIT)
 		req->flags |= AIOR_F_USER_NOWAIT;
-	/* A worker has a kernel thread's limits; keep the submitter's. */
-	rw->fsize_limit = rlimit(RLIMIT_FSIZE);
+	/*
+	 * A worker has a kernel thread's limits; keep the submitter's. The
+	 * SQ thread submits for the owner, whose limit setup recorded.
+	 */
+	if ((req->ctx->flags & AIORING_SETUP_SQTHREAD) &&
+	    (current->flags & PF_KTHREAD))
+		rw->fsize_limit = req->ctx->sq_fsize_limit;
+	else
+		rw->fsize_limit = rlimit(RLIMIT_FSIZE);
 	/*
 	 * Import the buffer description now, in the submitter's context:
 	 * the iovec array is copied before ENTER returns (SUBMIT_STABLE),
@@ -391,16 +398,23 @@ int aior_write(struct aior_req *req, unsigned int issue_flags)
 		return -EAGAIN;
 
 	/*
-	 * In a worker, enforce the submitter's RLIMIT_FSIZE. A write of
-	 * nothing succeeds anywhere, as generic_write_checks() has it.
+	 * In a kernel thread (a worker, the SQ thread) the VFS checks the
+	 * thread's RLIMIT_FSIZE, which is none: enforce the submitter's
+	 * here, as generic_write_checks() would, without its SIGXFSZ (as
+	 * io_uring's workers: the signal would go to the thread). A write
+	 * of nothing succeeds anywhere. An append writes at the size of the
+	 * file, which may still grow before the write takes the inode lock:
+	 * checked against the size now, approximately.
 	 */
-	if ((issue_flags & AIOR_ISSUE_WORKER) &&
+	if ((current->flags & PF_KTHREAD) &&
 	    rw->fsize_limit != RLIM_INFINITY && iov_iter_count(&rw->iter) &&
-	    S_ISREG(file_inode(req->file)->i_mode) &&
-	    !(kiocb->ki_flags & IOCB_APPEND)) {
-		if (kiocb->ki_pos >= rw->fsize_limit)
+	    S_ISREG(file_inode(req->file)->i_mode)) {
+		loff_t pos = kiocb->ki_flags & IOCB_APPEND ?
+			     i_size_read(file_inode(req->file)) : kiocb->ki_pos;
+
+		if (pos >= rw->fsize_limit)
 			return -EFBIG;
-		iov_iter_truncate(&rw->iter, rw->fsize_limit - kiocb->ki_pos);
+		iov_iter_truncate(&rw->iter, rw->fsize_limit - pos);
 	}
 
 	aior_kiocb_start_write(kiocb);

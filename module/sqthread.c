@@ -11,8 +11,8 @@
  * userspace stores the tail, issues a full barrier and reads the flag
  * (aioring_submit()). One of the two then sees the other's store.
  *
- * The thread submits with the credentials and address space of the
- * process that set the ring up. It cannot look up that process's fds (no
+ * The thread submits with the credentials, address space and
+ * RLIMIT_FSIZE of the process that set the ring up. It cannot look up that process's fds (no
  * exported way exists for a module), so its requests use registered
  * files. It accepts SIGKILL only from ring teardown, which uses it to
  * interrupt a request blocked on a pipe or socket before kthread_stop().
@@ -142,6 +142,12 @@ int aior_sq_thread_create(struct aior_ctx *ctx, struct aioring_params *p)
 		kthread_bind(t, p->sq_thread_cpu);
 	get_task_struct(t);
 	ctx->sq_creds = get_current_cred();
+	/*
+	 * The thread's own RLIMIT_FSIZE is a kernel thread's (none): its
+	 * writes are held to the owner's, as of setup (as io_uring's SQPOLL
+	 * thread, a copy of its creator, has its limits).
+	 */
+	ctx->sq_fsize_limit = rlimit(RLIMIT_FSIZE);
 	ctx->sq_thread = t;
 	return 0;
 }
