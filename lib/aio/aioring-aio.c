@@ -489,6 +489,20 @@ static void shim_drain_other(struct aioring_aio_ctx *c)
 		shim_drain(c);
 }
 
+/*
+ * True if @c can take no more requests (the kernel's reqs_available is
+ * 0): requests in flight plus events not yet reaped fill the aio ring, or
+ * every request slot is taken. Moves completions out of the CQ first, so
+ * a context that is full only of finished requests is not. Called with
+ * cq_lock held.
+ */
+static int shim_full(struct aioring_aio_ctx *c)
+{
+	if (c->inflight + shim_ring_count(c) >= c->limit)
+		shim_drain_other(c);
+	return c->inflight + shim_ring_count(c) >= c->limit || c->free_req < 0;
+}
+
 static void *shim_reaper(void *arg)
 {
 	struct aioring_aio_ctx *c = arg;
@@ -1196,10 +1210,7 @@ static int shim_io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 			 * go down until the slot is reserved below.
 			 */
 			pthread_mutex_lock(&c->cq_lock);
-			if (c->inflight + shim_ring_count(c) >= c->limit)
-				shim_drain_other(c);
-			full = c->inflight + shim_ring_count(c) >= c->limit ||
-			       c->free_req < 0;
+			full = shim_full(c);
 			pthread_mutex_unlock(&c->cq_lock);
 			if (full) {
 				err = -EAGAIN;
@@ -1222,10 +1233,7 @@ static int shim_io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 			}
 			/* Reserve a slot in the aio ring: the kernel's reqs_available. */
 			pthread_mutex_lock(&c->cq_lock);
-			if (c->inflight + shim_ring_count(c) >= c->limit)
-				shim_drain_other(c);
-			if (c->inflight + shim_ring_count(c) >= c->limit ||
-			    c->free_req < 0) {
+			if (shim_full(c)) {
 				pthread_mutex_unlock(&c->cq_lock);
 				if (resfd >= 0)
 					close(resfd);
