@@ -85,6 +85,8 @@ fio_chroot_tree() {
 	local root=$1 version tree
 	mkdir -p "$root/build/fio-src"
 	install -m 0755 "$REPO_DIR/fio/fio-source.sh" "$root/build/fio-src/fio-source.sh"
+	# fio-source.sh finds it in ../lab/, as in the repository.
+	install -D -m 0755 "$LAB_DIR/apt-source.sh" "$root/build/lab/apt-source.sh"
 	cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 	# shellcheck disable=SC2016 # apt-cache's output, not a shell variable
 	version=$(in_chroot "$root" apt-cache show fio 2>/dev/null |

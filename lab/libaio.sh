@@ -6,10 +6,10 @@
 # source package), built unmodified against the system's libaio.so.1 and
 # run in the guest with LD_PRELOAD of the shim (tests/scripts/libaio-*).
 #
-#   libaio_prepare     fetch the host suite's libaio source with
-#                      `apt-get source` (a private deb-src list and apt
-#                      state under the cache: the host's apt configuration
-#                      is not touched), build every harness case
+#   libaio_prepare     fetch the source of the installed libaio1 with
+#                      lab/apt-source.sh (private apt state under the
+#                      cache: the host's apt configuration is not
+#                      touched), build every harness case
 #                      dynamically against libaio.so.1; cached under
 #                      $LAB_CACHE/libaio/<version>/ with a stamp
 #   libaio_bindings    host check: with LD_PRELOAD and LD_BIND_NOW, every
@@ -44,51 +44,23 @@ libaio_dir() {
 	return 0
 }
 
-# _libaio_apt TOOL ARGS... - apt-get/apt-cache with the private deb-src
-# list and state.
-_libaio_apt() {
-	local a=$LIBAIO_CACHE/apt tool=$1
-	shift
-	"$tool" -q -o Dir::Etc::SourceList="$a/sources.list" \
-		-o Dir::Etc::SourceParts="$a/parts" \
-		-o Dir::State::Lists="$a/lists" \
-		-o Dir::Cache="$a/cache" \
-		-o APT::Sandbox::User=root "$@"
-}
-
 libaio_prepare() {
-	local a=$LIBAIO_CACHE/apt main suite ver dir src
+	local ver dir src
 	# shellcheck disable=SC2086 # a list of words
 	apt_ensure $LIBAIO_PACKAGES
-	main=$(mirror_main)
-	[ -n "$main" ] || die "no Debian mirror found in the host's apt sources"
-	suite=$(host_suite)
-	mkdir -p "$a/parts" "$a/lists/partial" "$a/cache/archives/partial"
-	echo "deb-src $main $suite main" >"$a/sources.list.new"
-	if ! cmp -s "$a/sources.list.new" "$a/sources.list" || ! stamp_ok "$a/lists" ||
-		[ -n "${LAB_REFRESH:-}" ]; then
-		mv "$a/sources.list.new" "$a/sources.list"
-		stamp_clear "$a/lists"
-		log "libaio: apt-get update (deb-src $suite)"
-		run_logged "$LAB_CACHE/logs/libaio-apt-update.log" _libaio_apt apt-get update ||
-			return 1
-		stamp_set "$a/lists"
-	fi
-	rm -f "$a/sources.list.new"
-	ver=$(_libaio_apt apt-cache showsrc libaio 2>/dev/null | sed -n 's/^Version: //p' |
-		sort -V | tail -n1)
-	[ -n "$ver" ] || { log "libaio: no libaio source in $suite"; return 1; }
+	# The harness of the libaio.so.1 it runs against.
+	# shellcheck disable=SC2016 # dpkg-query's own ${field} syntax
+	ver=$(dpkg-query -W -f='${Version}' libaio1)
 	dir=$LIBAIO_CACHE/$ver
+	mkdir -p "$LIBAIO_CACHE"
 	echo "$dir" >"$LIBAIO_CACHE/current"
 	stamp_ok "$dir" && return 0
 
 	log "libaio: apt-get source libaio=$ver, building its harness"
 	rm -rf "$dir"
-	mkdir -p "$dir/src"
-	(cd "$dir/src" && run_logged "$LAB_CACHE/logs/libaio-source.log" \
-		_libaio_apt apt-get source "libaio=$ver") || return 1
-	src=$(find "$dir/src" -mindepth 1 -maxdepth 1 -type d -name 'libaio-*' | head -n1)
-	[ -n "$src" ] || { log "libaio: no source tree unpacked"; return 1; }
+	src=$(bash "$LAB_DIR/apt-source.sh" "$LIBAIO_CACHE/apt" "$dir/src" "libaio=$ver" \
+		2>>"$LAB_CACHE/logs/libaio-source.log") ||
+		{ log "libaio: cannot fetch its source (log: $LAB_CACHE/logs/libaio-source.log)"; return 1; }
 	# Every case, also the ones the Makefile keeps for "extracheck"
 	# (8, 10: need mounted ext2 images) and 23 (Debian leaves it out),
 	# linked against the installed libaio.so.1 (no libaio-dev needed).
