@@ -93,14 +93,17 @@ int aior_rw_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 	if (rw->rw_flags & RWF_NOWAIT)
 		req->flags |= AIOR_F_USER_NOWAIT;
 	/*
-	 * A worker has a kernel thread's limits; keep the submitter's. The
-	 * SQ thread submits for the owner, whose limit setup recorded.
+	 * A worker has a kernel thread's limits; keep the submitter's for
+	 * aior_write(). The SQ thread submits for the owner, whose limit
+	 * setup recorded.
 	 */
-	if ((req->ctx->flags & AIORING_SETUP_SQTHREAD) &&
-	    (current->flags & PF_KTHREAD))
-		rw->fsize_limit = req->ctx->sq_fsize_limit;
-	else
-		rw->fsize_limit = rlimit(RLIMIT_FSIZE);
+	if (!is_read) {
+		if ((req->ctx->flags & AIORING_SETUP_SQTHREAD) &&
+		    (current->flags & PF_KTHREAD))
+			rw->fsize_limit = req->ctx->sq_fsize_limit;
+		else
+			rw->fsize_limit = rlimit(RLIMIT_FSIZE);
+	}
 	/*
 	 * Import the buffer description now, in the submitter's context:
 	 * the iovec array is copied before ENTER returns (SUBMIT_STABLE),
