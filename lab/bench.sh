@@ -95,10 +95,11 @@ main() {
 	# shellcheck disable=SC2086
 	apt_ensure $HOST_PACKAGES
 	log "aioring bench: kernels $BENCH_KERNELS, ${BENCH_SECS}s per run, QD $BENCH_QD"
-	accel_args >/dev/null
 	for series in $BENCH_KERNELS; do
 		(kernel_prepare "$series") || die "cannot prepare kernel $series"
 	done
+	# shellcheck disable=SC2086 # the first word
+	accel_choose $BENCH_KERNELS
 	(build_userspace) || die "userspace build failed"
 	run_logged "$LAB_BUILD/bench-build.log" make -C "$REPO_DIR/bench" ||
 		die "bench build failed"

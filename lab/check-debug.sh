@@ -42,9 +42,10 @@ LAB_MEM=${LAB_MEM:-2048}
 LAB_TIMEOUT=${LAB_TIMEOUT:-5400}
 LAB_IDLE_TIMEOUT=${LAB_IDLE_TIMEOUT:-900}
 LAB_CRASH_GRACE=${LAB_CRASH_GRACE:-600}
+LAB_BOOT_DEADLINE=${LAB_BOOT_DEADLINE:-600}
 DEBUG_TEST_TIMEOUT=${DEBUG_TEST_TIMEOUT:-600}
 LAB_DEBUG_STANDIN=${LAB_DEBUG_STANDIN:-}
-export LAB_MEM LAB_TIMEOUT LAB_IDLE_TIMEOUT LAB_CRASH_GRACE
+export LAB_MEM LAB_TIMEOUT LAB_IDLE_TIMEOUT LAB_CRASH_GRACE LAB_BOOT_DEADLINE
 
 # check.sh brings lib.sh, kernels.sh, build.sh, initramfs.sh, boot.sh and
 # its own record/judge_guest/summary (its main runs only when executed).
@@ -181,7 +182,7 @@ main() {
 		debug_kernel_prepare
 	fi
 	kver=$(. "$LAB_CACHE/kernels/$series.env" && echo "$KVER")
-	accel_args >/dev/null
+	accel_choose "$series"
 	if (build_userspace); then
 		record userspace PASS build-userspace
 	else

@@ -17,7 +17,10 @@
 #                       installed and uninstalled by DKMS (dkms.sh)
 #   deb-build, deb-lintian, deb-install   the Debian packages (deb.sh)
 #   make-dkms-install   make dkms-install/uninstall with DKMS's own trees (deb.sh)
+#   lab-accel-choice    the accelerator decision, against stand-in QEMUs
+#                       (lab/accel-test.sh)
 #   boot-<kver>         the guest ran the tests to the end (AIORING-TESTS-DONE)
+#   lab-kernel-silent-<kver>  only as a failure: the kernel printed nothing
 #   dmesg-<kver>        the guest's kernel log is free of BUG/WARNING/lockdep/...
 # The last line is "N passed, N failed, N skipped"; the exit status is
 # nonzero if anything failed.  Logs stay under $LAB_BUILD/<kver>/.
@@ -111,14 +114,22 @@ test_kernel() {
 	(run_guest "$series" check) ||
 		log "$kver: QEMU exited with an error (124: timeout, 125: stopped as wedged)"
 	# A guest that never reached /init hung in the kernel's own boot,
-	# before aioring was loaded: no test ran, so nothing was judged. Seen
-	# once in many boots under TCG. Keep that console and boot once more,
-	# without "quiet", so a repeat shows where it stops.
-	if ! grep -q 'AIORING-LAB: kernel' "$LAB_BUILD/$kver/console-check.log"; then
-		cp "$LAB_BUILD/$kver/console-check.log" "$LAB_BUILD/$kver/console-check.noinit.log"
-		log "$kver: the kernel never reached /init (console kept as console-check.noinit.log); booting once more, verbose"
-		(LAB_QUIET="" run_guest "$series" check) ||
-			log "$kver: QEMU exited with an error (124: timeout, 125: stopped as wedged)"
+	# before aioring was loaded: no test ran.  If its kernel printed
+	# anything, that may be a one-off (seen once in many boots under TCG):
+	# keep that console and boot once more.  A kernel that printed nothing
+	# at all is a lab failure (a broken accelerator, a bad image), reported
+	# now rather than after a second wait.
+	local console="$LAB_BUILD/$kver/console-check.log"
+	if ! reached_init "$console"; then
+		cp "$console" "$LAB_BUILD/$kver/console-check.noinit.log"
+		if kernel_printed "$console"; then
+			log "$kver: the kernel never reached /init (console kept as console-check.noinit.log); booting once more"
+			(run_guest "$series" check) ||
+				log "$kver: QEMU exited with an error (124: timeout, 125: stopped as wedged)"
+		else
+			log "$kver: lab failure: the kernel printed nothing (QEMU $(accel_args)); not booting it again"
+			record "$kver" FAIL "lab-kernel-silent-$kver"
+		fi
 	fi
 	judge_guest "$kver" "$LAB_BUILD/$kver/console-check.log"
 }
@@ -209,7 +220,6 @@ check_info_host() {
 do_check() {
 	local series
 	log "aioring lab: kernels $KERNELS, cache $LAB_CACHE"
-	accel_args >/dev/null # probe KVM once, for all guests
 	# Kernels are fetched in parallel: on a first run that is mostly
 	# mmdebstrap and downloads, which overlap well.
 	local pids=() i
@@ -223,6 +233,12 @@ do_check() {
 	for i in "${!pids[@]}"; do
 		wait "${pids[$i]}" || die "cannot prepare kernel ${*:$((i + 1)):1}"
 	done
+	accel_choose "$1" # one boot decides KVM or TCG for all guests
+	if (bash "$LAB_DIR/accel-test.sh"); then
+		record userspace PASS lab-accel-choice
+	else
+		record userspace FAIL lab-accel-choice
+	fi
 	if (build_userspace); then
 		record userspace PASS build-userspace
 	else
@@ -266,7 +282,7 @@ do_check() {
 do_demo() {
 	local series=${DEMO_KERNEL:-6.1} kver console rc
 	(kernel_prepare "$series") || die "cannot prepare kernel $series"
-	accel_args >/dev/null
+	accel_choose "$series"
 	kver=$(. "$LAB_CACHE/kernels/$series.env" && echo "$KVER")
 	(build_userspace) || die "userspace build failed"
 	(build_module "$series") || die "module build failed for $kver"

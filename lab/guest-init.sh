@@ -34,6 +34,10 @@ say() { echo "AIORING-LAB: $*"; }
 [ -w /proc/sys/kernel/panic_on_warn ] && echo 0 >/proc/sys/kernel/panic_on_warn
 
 say "kernel $(uname -r), mode $LAB_MODE"
+# The kernel booted without `quiet` so that the host sees it start
+# (lab/boot.sh); from here on the console shows warnings and worse only,
+# and the whole log is dumped at the end.
+dmesg -n 5
 
 # Seed the kernel's random number generator now, while nothing else runs.
 # When the crng becomes ready the kernel flips a static key, patching live

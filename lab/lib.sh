@@ -24,7 +24,8 @@ LAB_BUILD=${LAB_BUILD:-$LAB_CACHE/build}
 KERNELS=${KERNELS:-5.10 6.1 6.12 7.2}
 # Seconds one guest may run before it counts as hung.
 LAB_TIMEOUT=${LAB_TIMEOUT:-1200}
-# auto: use KVM when /dev/kvm exists and actually starts a guest; 0/1 force.
+# auto: use KVM when a probe guest boots under it (boot.sh accel_choose);
+# 0/1 force TCG/KVM.
 LAB_KVM=${LAB_KVM:-auto}
 
 LAB_T0=${LAB_T0:-$(date +%s)}
