@@ -65,6 +65,13 @@ accel_probe_initrd() {
 	echo "$dir/initrd.gz"
 }
 
+# console_last_line FILE - its last line with text, without terminal
+# control sequences (SeaBIOS clears the screen), at most 100 characters.
+console_last_line() {
+	tr -d '\r' <"$1" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[A-Za-z]//g' |
+		grep -av '^[[:space:]]*$' | tail -n1 | cut -c1-100
+}
+
 # accel_decide VMLINUZ INITRD DIR - boot VMLINUZ under KVM with INITRD for at
 # most LAB_ACCEL_DEADLINE seconds (console in DIR/console.log).  Prints
 # "kvm REASON" when the marker came, "tcg REASON" otherwise.  Uses $QEMU, so
@@ -98,14 +105,14 @@ accel_decide() {
 			rc=0
 			wait "$pid" 2>/dev/null || rc=$?
 			grep -aq "$ACCEL_MARKER" "$console" && continue
-			last=$(tr -d '\r' <"$console" | grep -av '^[[:space:]]*$' | tail -n1 | cut -c1-100)
+			last=$(console_last_line "$console")
 			echo "tcg QEMU with KVM exited ($rc) after $((now - t0))s without reaching /init${last:+ (last output: '$last')}"
 			return 0
 		fi
 		if [ $((now - t0)) -ge "$LAB_ACCEL_DEADLINE" ]; then
 			kill -9 "$pid" 2>/dev/null || true
 			wait "$pid" 2>/dev/null || true
-			last=$(tr -d '\r' <"$console" | grep -av '^[[:space:]]*$' | tail -n1 | cut -c1-100)
+			last=$(console_last_line "$console")
 			echo "tcg $LAB_KVM_DEV is present, but a KVM guest did not reach /init within ${LAB_ACCEL_DEADLINE}s${last:+ (it stopped after '$last')}"
 			return 0
 		fi
