@@ -187,4 +187,28 @@ static inline int aior_file_iopoll(struct kiocb *kiocb, bool spin)
 #endif
 }
 
+/*
+ * Charge a kernel thread's allocations to a memcg. 5.10's
+ * set_active_memcg() refers to a per-CPU variable (for interrupts) that it
+ * does not export; in task context it only swaps the task's own field, so
+ * do that there.
+ */
+#include <linux/sched/mm.h>
+static inline struct mem_cgroup *aior_set_active_memcg(struct mem_cgroup *memcg)
+{
+#if defined(AIOR_HAVE_INT_ACTIVE_MEMCG) || !defined(CONFIG_MEMCG)
+	return set_active_memcg(memcg);
+#else
+	struct mem_cgroup *old = current->active_memcg;
+
+	current->active_memcg = memcg;
+	return old;
+#endif
+}
+
+/* A module's kthread exits dropping its module reference (5.17's name). */
+#ifndef AIOR_HAVE_MODULE_PUT_AND_KTHREAD_EXIT
+#define module_put_and_kthread_exit(code)	module_put_and_exit(code)
+#endif
+
 #endif /* AIOR_COMPAT_H */

@@ -13,6 +13,7 @@
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/llist.h>
+#include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/pagemap.h>
 #include <linux/refcount.h>
@@ -23,6 +24,9 @@
 #include <linux/workqueue.h>
 
 #include "aioring.h"
+
+struct aior_user;
+struct aior_mm;
 
 /*
  * Kernel view of the SQ ring mapping. head and tail sit on their own cache
@@ -86,6 +90,37 @@ struct aior_buf_table {
 #define aior_stat_inc(ctx, field)	atomic64_inc(&(ctx)->stats.field)
 
 /*
+ * An item for one of the ring's own threads (worker.c): queued on a list
+ * of the ring's pool, run once by the thread that takes it off. Queued
+ * at most once at a time (an item on a list is not added again).
+ */
+struct aior_work {
+	struct list_head	node;		/* on a pool list; wp.lock */
+	void			(*fn)(struct aior_work *work);
+};
+
+/*
+ * The threads that work for one ring and what they work on; see the
+ * design note in worker.c.
+ */
+struct aior_wpool {
+	/* Protects everything below; taken with interrupts off. */
+	spinlock_t		lock;
+	struct list_head	fast;		/* never wait for I/O: retries, wakeups */
+	struct list_head	slow;		/* may block: punted requests */
+	unsigned int		nr_slow;	/* items on @slow */
+	struct list_head	threads;	/* of aior_thread, all kinds */
+	struct task_struct	*async;		/* the thread serving @fast */
+	unsigned int		nr_workers;	/* blocking workers alive or starting */
+	unsigned int		nr_idle;	/* of those, waiting for work */
+	unsigned int		max_workers;	/* this ring's bound on nr_workers */
+	bool			dying;		/* teardown began: no new threads */
+	wait_queue_head_t	slow_wait;	/* idle blocking workers, exclusive */
+	bool			cgroup2_io_only; /* v2 attach not available (5.10) */
+	unsigned long		spawn_retry;	/* jiffies: after a failed start */
+};
+
+/*
  * Buffered writes to one inode are serialised through one bucket, so that
  * workers do not pile up on its i_rwsem (io_uring's hashed work).
  */
@@ -94,7 +129,7 @@ struct aior_hash_bucket {
 	spinlock_t		lock;		/* protects running and list */
 	bool			running;	/* a worker drains @list */
 	struct list_head	list;		/* of aior_req.hash_node */
-	struct work_struct	work;
+	struct aior_work	work;
 };
 
 struct aior_ctx {
@@ -117,9 +152,21 @@ struct aior_ctx {
 	struct mm_struct	*mm;		/* mmgrab()ed; ENTER must come from it */
 	/* Holds creds->user, which ring memory is charged to. */
 	const struct cred	*creds;
-	/* The opener's thread group, for ->flush at its exit. */
+	/* The opener's thread group: threads join its cgroups; its exit kills. */
 	struct pid		*owner_tgid;
-	unsigned long		owner_exited;	/* bit 0: ->flush broke cycles */
+	struct task_struct	*owner;		/* its leader, get_task_struct()ed */
+	struct aior_user	*user;		/* per-user caps (worker.c) */
+	/* Teardown triggers (teardown.c): the owner's mm and thread group. */
+	struct aior_mm		*amm;		/* the mm's shared notifier */
+	struct list_head	mm_node;	/* on amm->rings */
+	struct mem_cgroup	*memcg;		/* the owner's, for the threads */
+	struct wait_queue_entry	exit_wait;	/* on owner_tgid->wait_pidfd */
+	bool			exit_wait_armed;
+	unsigned long		kill_state;	/* AIOR_KILL_* bits */
+	struct work_struct	kill_work;	/* on aior_teardown_wq */
+	struct delayed_work	kill_retry;	/* uring_lock was busy; same */
+	struct work_struct	exit_work;	/* checks an owner exit; same */
+	struct work_struct	free_work;	/* on aior_teardown_wq */
 
 	/*
 	 * Serialises setup and submission: protects cached_sq_head and the
@@ -138,12 +185,8 @@ struct aior_ctx {
 	struct list_head	overflow_list;
 	bool			dying;		/* no reader left: drop CQEs */
 
-	/*
-	 * Worker pool: a bounded unbound workqueue of max_workers, used for
-	 * requests that would block and for everything in SQWQ mode.
-	 */
-	struct workqueue_struct	*wq;
-	u32			max_workers;
+	/* The ring's threads and their queues (worker.c). */
+	struct aior_wpool	wp;
 	struct aior_hash_bucket	hash[1 << AIOR_HASH_BITS];
 	/* Requests consumed but not completed; bounded by cq_entries. */
 	atomic_t		inflight;
@@ -177,8 +220,10 @@ struct aior_ctx {
 	struct list_head	poll_list;
 	bool			poll_closed;	/* teardown ran: arm no more */
 
-	/* SQ thread */
-	struct task_struct	*sq_thread;
+	/* SQ thread: one of wp.threads; NULL once it exited */
+	struct task_struct	*sq_thread;	/* wp.lock */
+	int			sq_cpu;		/* SQ_AFF: its CPU, else -1 */
+	bool			sq_room_wait;	/* it sleeps until a request ends */
 	wait_queue_head_t	sq_wait;
 	unsigned long		sq_idle;	/* jiffies */
 	const struct cred	*sq_creds;
@@ -190,11 +235,17 @@ struct aior_ctx {
 	wait_queue_head_t	cq_wait;
 
 	/*
-	 * One reference for the open file plus one per live request; the
-	 * last put completes ref_done, which teardown waits for.
+	 * One reference for the open file, one per live request, one per
+	 * thread of the ring and one for a queued kill; the last put frees
+	 * the ring from a work item (teardown.c). Nothing waits for it.
 	 */
 	refcount_t		refs;
-	struct completion	ref_done;
+};
+
+/* aior_ctx.kill_state */
+enum {
+	AIOR_KILL_QUEUED,	/* aior_ctx_kill() ran: the ring is dead */
+	AIOR_KILL_DONE,		/* the kill work finished */
 };
 
 /* Read/write state: the kiocb and the iterator over the user buffer. */
@@ -237,6 +288,8 @@ struct aior_poll_entry {
  * take them off and when.
  */
 struct aior_poll {
+	struct aior_req		*req;		/* whose poll this is */
+	bool			apoll;		/* a read/write waiting for readiness */
 	struct aior_poll_entry	e[AIOR_POLL_MAX_HEADS];
 	u8			nr_heads;	/* set while arming */
 	bool			arming;		/* ctx->poll_lock */
@@ -246,7 +299,7 @@ struct aior_poll {
 	atomic_t		ready;		/* events wakeups reported */
 	unsigned long		work_state;	/* AIOR_POLL_WORK_QUEUED, _FREED */
 	struct list_head	node;		/* on ctx->poll_list; ctx->poll_lock */
-	struct work_struct	work;		/* settles the poll after a wakeup */
+	struct aior_work	work;		/* settles the poll after a wakeup */
 };
 
 /* POLL_REMOVE: the user_data of the poll to cancel. */
@@ -297,9 +350,11 @@ struct aior_req {
 	struct list_head	iopoll_node;
 	int			iopoll_done;
 	long			iopoll_res;
-	/* Worker pool item, and WAITQ retry item; initialised once. */
-	struct work_struct	work;
-	struct work_struct	retry_work;
+	/* A read or write waiting for its pollable file, or NULL (poll.c). */
+	struct aior_poll	*apoll;
+	/* Worker pool item, and WAITQ retry item. */
+	struct aior_work	work;
+	struct aior_work	retry_work;
 	union {
 		struct aior_rw		rw;
 		struct aior_fsync	fsync;
@@ -320,6 +375,27 @@ static inline bool aior_file_async_ok(struct file *file)
 }
 
 /*
+ * Files whose reads and writes wait for poll readiness instead of a
+ * thread blocked in them: pipes, FIFOs, sockets, ttys, any file with a
+ * ->poll that is not a regular file or block device.
+ */
+static inline bool aior_file_pollable(struct file *file)
+{
+	return file->f_op->poll && !aior_file_async_ok(file);
+}
+
+/*
+ * Does @file honour IOCB_NOWAIT? Sockets always have (sock_read_iter());
+ * others say so with FMODE_NOWAIT. Pipes did not until 5.13: on 5.10 a
+ * pipe read waits for readiness and is then made by a blocking worker.
+ */
+static inline bool aior_file_nowait(struct file *file)
+{
+	return S_ISSOCK(file_inode(file)->i_mode) ||
+	       (file->f_mode & FMODE_NOWAIT);
+}
+
+/*
  * Workers and page callbacks act with the submitter's identity as of
  * submission: capture it when a request leaves the submitter's context
  * (only then: most requests never do). Called in that context, which is
@@ -337,10 +413,19 @@ static inline void aior_ctx_get(struct aior_ctx *ctx)
 	refcount_inc(&ctx->refs);
 }
 
+void aior_ctx_free_queue(struct aior_ctx *ctx);
+
+/* Callable from any context; the last put frees the ring (teardown.c). */
 static inline void aior_ctx_put(struct aior_ctx *ctx)
 {
 	if (refcount_dec_and_test(&ctx->refs))
-		complete(&ctx->ref_done);
+		aior_ctx_free_queue(ctx);
+}
+
+/* Has teardown begun? Checked by work that should not start any more. */
+static inline bool aior_ctx_dead(struct aior_ctx *ctx)
+{
+	return test_bit(AIOR_KILL_QUEUED, &ctx->kill_state);
 }
 
 #endif /* AIOR_CORE_H */

@@ -23,6 +23,8 @@
 #include "cq.h"
 #include "opdef.h"
 #include "rsrc.h"
+#include "sqthread.h"
+#include "worker.h"
 
 struct kmem_cache *aior_req_cachep;
 
@@ -81,9 +83,13 @@ static void aior_req_free(struct aior_req *req)
 		put_cred(req->creds);
 	if (req->buf_tbl)
 		aior_buf_table_put(req->buf_tbl);
+	/* No wakeup can reach it: it was detached before the request was done. */
+	kfree(req->apoll);
 	/* Back to the ring's cache; the request's memory stays charged. */
 	llist_add(&req->free_node, &ctx->req_free);
-	atomic_dec(&ctx->inflight);
+	if (atomic_dec_and_test(&ctx->inflight) && aior_ctx_dead(ctx))
+		aior_wpool_idle(ctx);
+	aior_sq_room_wake(ctx);
 	aior_ctx_put(ctx);
 }
 
@@ -291,9 +297,16 @@ int aior_cq_wait(struct aior_ctx *ctx, u32 min_events,
 
 	for (;;) {
 		aior_cq_overflow_flush(ctx);
+		/* Punted work whose worker could not start yet: try again. */
+		aior_wpool_grow(ctx);
 		prepare_to_wait(&ctx->cq_wait, &wait, TASK_INTERRUPTIBLE);
 		if (aior_cq_ready(ctx) >= min_events)
 			break;
+		/* Its owner is gone: no CQE will come (teardown.c wakes us). */
+		if (aior_ctx_dead(ctx)) {
+			ret = -EOWNERDEAD;
+			break;
+		}
 		if (signal_pending(current)) {
 			ret = -EINTR;
 			break;

@@ -54,7 +54,8 @@ int aior_iopoll_wait(struct aior_ctx *ctx, u32 min_events, bool has_timeout,
 	int ret = 0;
 
 	min_events = min(min_events, ctx->cq_entries);
-	mutex_lock(&ctx->uring_lock);
+	if (mutex_lock_killable(&ctx->uring_lock))
+		return -EINTR;
 	while (aior_cq_ready(ctx) < min_events &&
 	       !list_empty(&ctx->iopoll_list)) {
 		aior_iopoll_reap(ctx, true);
@@ -69,22 +70,23 @@ int aior_iopoll_wait(struct aior_ctx *ctx, u32 min_events, bool has_timeout,
 		if (need_resched()) {
 			mutex_unlock(&ctx->uring_lock);
 			cond_resched();
-			mutex_lock(&ctx->uring_lock);
+			if (mutex_lock_killable(&ctx->uring_lock))
+				return -EINTR;
 		}
 	}
 	mutex_unlock(&ctx->uring_lock);
 	return ret;
 }
 
-/* Teardown: reap every polled request. */
+/*
+ * Teardown (the kill work, under uring_lock): reap every polled request.
+ * Nobody else ever will, and the device completes them in bounded time.
+ */
 void aior_iopoll_drain(struct aior_ctx *ctx)
+	__must_hold(&ctx->uring_lock)
 {
-	mutex_lock(&ctx->uring_lock);
 	while (!list_empty(&ctx->iopoll_list)) {
 		aior_iopoll_reap(ctx, true);
-		mutex_unlock(&ctx->uring_lock);
 		cond_resched();
-		mutex_lock(&ctx->uring_lock);
 	}
-	mutex_unlock(&ctx->uring_lock);
 }

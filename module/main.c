@@ -11,20 +11,20 @@
  * udev), an optional group allowed to open it (allowed_gid, as io_uring's
  * io_uring_group), and a switch that refuses new rings (disabled).
  *
- * Lifetime: the file pins the module (fops->owner), each mapping pins the
- * file, and each request pins the context. Teardown therefore runs from
- * ->release only, after the last fd and mapping are gone, and waits for
- * any request still running before freeing the rings. A pending poll and
- * the registered file table hold files, and one of those may hold the
- * ring (a unix socket with the ring fd queued in an SCM_RIGHTS message):
- * a cycle no unix GC sees. As io_uring does at task exit, ->flush breaks
- * such cycles when the owner's thread group exits with the ring open.
+ * Lifetime: the file pins the module while open; the ring itself holds a
+ * module reference until it is freed. Each mapping pins the file, each
+ * request and each of the ring's threads pins the ring. Teardown is
+ * asynchronous (teardown.c): ->release, the owner's mm going away or the
+ * owner's exit kill the ring without waiting for anything, and it is freed
+ * when its last reference goes. Its threads belong to its owner
+ * (worker.c).
  */
 #include <linux/atomic.h>
 #include <linux/build_bug.h>
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/memcontrol.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/pid.h>
@@ -44,6 +44,7 @@
 #include "rw.h"
 #include "sqthread.h"
 #include "submit.h"
+#include "teardown.h"
 #include "worker.h"
 
 /* PACKAGE_VERSION of dkms.conf, passed by Kbuild: one place states it. */
@@ -68,11 +69,20 @@ MODULE_PARM_DESC(dev_mode, "Mode of /dev/aioring when created by devtmpfs (defau
 module_param_named(max_workers, aior_max_workers_cap, uint, 0644);
 MODULE_PARM_DESC(max_workers, "Upper bound on any ring's worker pool concurrency (default: 64)");
 
+module_param_named(max_workers_per_user, aior_max_workers_per_user, uint, 0644);
+MODULE_PARM_DESC(max_workers_per_user,
+		 "Blocking workers one user's rings may have at once, besides each ring's first; past it work queues (0: no cap; default: 512)");
+
+module_param_named(max_rings_per_user, aior_max_rings_per_user, uint, 0644);
+MODULE_PARM_DESC(max_rings_per_user,
+		 "Rings one user may have open at once; past it open fails with EMFILE (0: no cap; default: 128)");
+
+module_param_named(max_sq_thread_idle, aior_max_sq_idle_ms, uint, 0644);
+MODULE_PARM_DESC(max_sq_thread_idle,
+		 "Largest sq_thread_idle a ring may ask for, in ms; more is EINVAL (default: 10000)");
+
 module_param_named(no_waitq, aior_no_waitq, bool, 0644);
 MODULE_PARM_DESC(no_waitq, "Never use IOCB_WAITQ async buffered reads; use workers instead (default: false)");
-
-/* Live objects, checked at module exit: anything left is a leak. */
-static atomic_t aior_live_ctxs = ATOMIC_INIT(0);
 
 static void aior_check_abi(void)
 {
@@ -119,6 +129,7 @@ static bool aior_may_open(void)
 static int aior_open(struct inode *inode, struct file *file)
 {
 	struct aior_ctx *ctx;
+	int ret;
 
 	if (!aior_may_open())
 		return -EPERM;
@@ -138,77 +149,35 @@ static int aior_open(struct inode *inode, struct file *file)
 	INIT_LIST_HEAD(&ctx->poll_list);
 	init_llist_head(&ctx->req_free);
 	init_waitqueue_head(&ctx->cq_wait);
+	init_waitqueue_head(&ctx->sq_wait);
 	refcount_set(&ctx->refs, 1);
 	atomic_set(&ctx->inflight, 0);
-	init_completion(&ctx->ref_done);
+	aior_wpool_init(ctx);
 
 	ctx->mm = current->mm;
 	mmgrab(ctx->mm);
 	ctx->creds = get_current_cred();
 	ctx->owner_tgid = get_pid(task_tgid(current));
+	ctx->owner = get_task_struct(current->group_leader);
+	/* The ring's threads allocate on the owner's behalf (worker.c). */
+	ctx->memcg = get_mem_cgroup_from_mm(current->mm);
+	ctx->sq_cpu = -1;
+	aior_ctx_init_teardown(ctx);
 
-	atomic_inc(&aior_live_ctxs);
+	ret = aior_user_get(ctx);
+	if (!ret)
+		ret = aior_ctx_watch_owner(ctx);
+	if (ret) {
+		aior_ctx_destroy(ctx);
+		return ret;
+	}
 	file->private_data = ctx;
 	return 0;
 }
 
 static int aior_release(struct inode *inode, struct file *file)
 {
-	struct aior_ctx *ctx = file->private_data;
-
-	/* No new submissions, and nothing left that only polling completes. */
-	aior_sq_thread_stop(ctx);
-	aior_iopoll_drain(ctx);
-	/*
-	 * Pending polls wait for events that may never come: cancel them,
-	 * so that the wait for request references below ends.
-	 */
-	aior_poll_cancel_all(ctx);
-	/* Parked CQEs have no reader any more; later ones are dropped too. */
-	aior_cq_overflow_drop_all(ctx);
-	/* Drop the file's reference and wait for requests still running. */
-	aior_ctx_put(ctx);
-	wait_for_completion(&ctx->ref_done);
-	aior_req_cache_free(ctx);
-	aior_rsrc_free(ctx);
-
-	aior_ring_free(ctx);
-	put_cred(ctx->creds);
-	put_pid(ctx->owner_tgid);
-	mmdrop(ctx->mm);
-	mutex_destroy(&ctx->uring_lock);
-	kfree(ctx);
-	atomic_dec(&aior_live_ctxs);
-	return 0;
-}
-
-/*
- * ->flush, at every close of a descriptor of the ring, including those
- * exit_files() makes. When it is the owner's thread group exiting, nobody
- * can use the ring any more (ENTER must come from the owner's mm, and
- * workers give up once it is gone), so let go of every file it holds:
- * cancel pending polls and drop the registered file table. Otherwise a
- * file that holds the ring (a unix socket whose queue carries the ring fd)
- * held by a poll or the table would keep the ring, its locked pages and
- * the module alive for ever. The SQ thread goes first: it may hold
- * uring_lock, blocked on such a socket. At exit_files() current->mm is
- * already NULL, so the owner is recognised by its thread group. A ring
- * whose last descriptor the owner closed before exiting is not covered:
- * no ->flush comes at exit for it.
- */
-static int aior_flush(struct file *file, fl_owner_t id)
-{
-	struct aior_ctx *ctx = file->private_data;
-
-	if (!(current->flags & PF_EXITING) && !fatal_signal_pending(current))
-		return 0;
-	if (task_tgid(current) != ctx->owner_tgid)
-		return 0;
-	if (test_and_set_bit(0, &ctx->owner_exited))
-		return 0;
-	aior_sq_thread_stop(ctx);
-	aior_poll_cancel_all(ctx);
-	aior_files_unregister(ctx);
+	aior_ctx_release(file->private_data);
 	return 0;
 }
 
@@ -220,24 +189,29 @@ static long aior_setup(struct aior_ctx *ctx, void __user *uarg)
 	if (copy_from_user(&p, uarg, sizeof(p)))
 		return -EFAULT;
 
-	mutex_lock(&ctx->uring_lock);
+	if (mutex_lock_killable(&ctx->uring_lock))
+		return -EINTR;
+	/* One try: a ring whose setup failed half-way is dead (EOWNERDEAD). */
 	ret = -EBUSY;
-	if (ctx->setup_done)
+	if (ctx->setup_done || ctx->sq_ring)
 		goto out_unlock;
 	ret = aior_ring_setup(ctx, &p);
 	if (ret)
 		goto out_unlock;
-	if (copy_to_user(uarg, &p, sizeof(p))) {
-		aior_ring_free(ctx);
+	ret = aior_ring_start(ctx, &p);
+	if (!ret && copy_to_user(uarg, &p, sizeof(p)))
 		ret = -EFAULT;
+	if (ret) {
+		/* Threads may have started: the ring is dead, freed at close. */
+		aior_ctx_kill(ctx);
 		goto out_unlock;
 	}
 	/*
 	 * Publish the rings; pairs with the smp_load_acquire() of setup_done
-	 * in aior_enter() and aior_ring_mmap().
+	 * in aior_enter(), aior_ring_mmap() and the SQ thread.
 	 */
 	smp_store_release(&ctx->setup_done, true);
-	aior_sq_thread_start(ctx);
+	aior_sq_thread_wake(ctx);
 out_unlock:
 	mutex_unlock(&ctx->uring_lock);
 	return ret;
@@ -279,8 +253,9 @@ static void aior_show_fdinfo(struct seq_file *m, struct file *file)
 	aior_stats_read(ctx, &st);
 	seq_printf(m, "SqEntries:\t%u\nCqEntries:\t%u\nFlags:\t0x%x\n",
 		   ctx->sq_entries, ctx->cq_entries, ctx->flags);
-	seq_printf(m, "MaxWorkers:\t%u\nInflight:\t%d\n", ctx->max_workers,
+	seq_printf(m, "MaxWorkers:\t%u\nInflight:\t%d\n", ctx->wp.max_workers,
 		   atomic_read(&ctx->inflight));
+	aior_wpool_show(m, ctx);
 	seq_printf(m, "Submitted:\t%llu\nCompletedInline:\t%llu\n"
 		   "CompletedWaitq:\t%llu\nWaitqRetries:\t%llu\n"
 		   "Punted:\t%llu\nEagain:\t%llu\nCompletedAsync:\t%llu\n"
@@ -309,6 +284,9 @@ static long aior_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	 */
 	if (current->mm != ctx->mm)
 		return -EPERM;
+	/* Its owner is gone (a CLONE_VM child may still share the mm). */
+	if (aior_ctx_dead(ctx))
+		return -EOWNERDEAD;
 
 	switch (cmd) {
 	case AIORING_IOC_SETUP:
@@ -334,7 +312,6 @@ static const struct file_operations aior_fops = {
 	.owner		= THIS_MODULE,
 	.open		= aior_open,
 	.release	= aior_release,
-	.flush		= aior_flush,
 	.unlocked_ioctl	= aior_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.mmap		= aior_mmap,
@@ -372,7 +349,7 @@ static int __init aior_init(void)
 			sizeof_field(struct aior_req, rw.fast_iov), NULL);
 	if (!aior_req_cachep)
 		return -ENOMEM;
-	ret = aior_worker_module_init();
+	ret = aior_teardown_module_init();
 	if (ret)
 		goto err_cache;
 
@@ -385,7 +362,7 @@ static int __init aior_init(void)
 	return 0;
 
 err_worker:
-	aior_worker_module_exit();
+	aior_teardown_module_exit();
 err_cache:
 	kmem_cache_destroy(aior_req_cachep);
 	return ret;
@@ -394,8 +371,7 @@ err_cache:
 static void __exit aior_exit(void)
 {
 	misc_deregister(&aior_misc);
-	WARN(atomic_read(&aior_live_ctxs), "%d ring contexts leaked\n",
-	     atomic_read(&aior_live_ctxs));
+	aior_teardown_module_exit();
 	aior_worker_module_exit();
 	kmem_cache_destroy(aior_req_cachep);
 }

@@ -6,6 +6,8 @@
 #include <linux/build_bug.h>
 #include <linux/kernel.h>
 
+#include <linux/nospec.h>
+
 #include "opdef.h"
 #include "poll.h"
 #include "rw.h"
@@ -27,6 +29,7 @@ static const struct aior_op_def aior_op_defs[AIORING_OP_LAST] = {
 		.name		= "WRITEV",
 		.needs_file	= 1,
 		.hash_reg_file	= 1,
+		.pollout	= 1,
 		.prep		= aior_rw_prep,
 		.issue		= aior_write,
 		.cleanup	= aior_rw_cleanup,
@@ -48,6 +51,7 @@ static const struct aior_op_def aior_op_defs[AIORING_OP_LAST] = {
 		.name		= "WRITE_FIXED",
 		.needs_file	= 1,
 		.hash_reg_file	= 1,
+		.pollout	= 1,
 		.prep		= aior_rw_prep,
 		.issue		= aior_write,
 		.cleanup	= aior_rw_cleanup,
@@ -74,6 +78,7 @@ static const struct aior_op_def aior_op_defs[AIORING_OP_LAST] = {
 		.name		= "WRITE",
 		.needs_file	= 1,
 		.hash_reg_file	= 1,
+		.pollout	= 1,
 		.prep		= aior_rw_prep,
 		.issue		= aior_write,
 		.cleanup	= aior_rw_cleanup,
@@ -82,7 +87,11 @@ static const struct aior_op_def aior_op_defs[AIORING_OP_LAST] = {
 
 const struct aior_op_def *aior_op_def(u8 opcode)
 {
-	if (opcode >= ARRAY_SIZE(aior_op_defs) || !aior_op_defs[opcode].prep)
+	if (opcode >= ARRAY_SIZE(aior_op_defs))
+		return NULL;
+	/* The opcode comes from userspace: no speculation past the table. */
+	opcode = array_index_nospec(opcode, ARRAY_SIZE(aior_op_defs));
+	if (!aior_op_defs[opcode].prep)
 		return NULL;
 	return &aior_op_defs[opcode];
 }

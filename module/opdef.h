@@ -17,6 +17,8 @@ struct aior_op_def {
 	unsigned int	needs_file : 1;
 	/* Punted buffered I/O on a regular file serialises per inode. */
 	unsigned int	hash_reg_file : 1;
+	/* On a pollable file, waits for POLLOUT (else POLLIN) after -EAGAIN. */
+	unsigned int	pollout : 1;
 	int		(*prep)(struct aior_req *req,
 				const struct aioring_sqe *sqe);
 	/* @issue_flags: AIOR_ISSUE_*; -EAGAIN when NONBLOCK means "punt me" */

@@ -24,9 +24,8 @@
  * the queue when the key says the poll is satisfied (adding the mask to
  * @ready), and queues the poll's work item, holding a request reference
  * for it. A wakeup without a key leaves the entry armed: the work item
- * looks at the file with vfs_poll(). The work item runs on the
- * module-wide queue that module exit drains, so it may drop the last
- * reference to the ring without racing rmmod.
+ * looks at the file with vfs_poll(). The work item runs on the ring's
+ * async thread (worker.c).
  *
  * Who completes: exactly one of the arming path, the work item,
  * POLL_REMOVE and ring teardown. Each decides under ctx->poll_lock, and
@@ -56,9 +55,12 @@
 #include <linux/rcupdate.h>
 #include <linux/swab.h>
 
+#include <linux/slab.h>
+
 #include "cq.h"
 #include "poll.h"
 #include "rsrc.h"
+#include "submit.h"
 #include "worker.h"
 
 /* aior_poll.work_state */
@@ -73,13 +75,15 @@
 
 struct aior_poll_table {
 	struct poll_table_struct	pt;
-	struct aior_req			*req;
+	struct aior_poll		*poll;
 	int				error;
 };
 
 /* Called with a waitqueue lock or ctx->poll_lock held. */
-static void aior_poll_queue_work(struct aior_req *req)
+static void aior_poll_queue_work(struct aior_poll *p)
 {
+	struct aior_req *req = p->req;
+
 	/*
 	 * At most one queued run: the bit is cleared by the work item before
 	 * it looks at the file, so a wakeup after that queues it again. The
@@ -93,10 +97,10 @@ static void aior_poll_queue_work(struct aior_req *req)
 	 * see the bit clear and queue, or the work item sees our store.
 	 */
 	smp_mb__before_atomic();
-	if (test_and_set_bit(AIOR_POLL_WORK_QUEUED, &req->poll.work_state))
+	if (test_and_set_bit(AIOR_POLL_WORK_QUEUED, &p->work_state))
 		return;
 	refcount_inc(&req->refs);
-	aior_queue_nonblocking(&req->poll.work);
+	aior_queue_fast(req->ctx, &p->work);
 }
 
 static int aior_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
@@ -104,8 +108,7 @@ static int aior_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
 {
 	struct aior_poll_entry *e = container_of(wait, struct aior_poll_entry,
 						 wait);
-	struct aior_req *req = wait->private;
-	struct aior_poll *p = &req->poll;
+	struct aior_poll *p = wait->private;
 	__poll_t mask = key_to_poll(key);
 
 	if (unlikely(mask & POLLFREE)) {
@@ -119,7 +122,7 @@ static int aior_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
 		 */
 		set_bit(AIOR_POLL_FREED, &p->work_state);
 		list_del_init(&wait->entry);
-		aior_poll_queue_work(req);
+		aior_poll_queue_work(p);
 		smp_store_release(&e->head, NULL);
 		return 1;
 	}
@@ -130,7 +133,7 @@ static int aior_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
 		/* Satisfied: leave this queue; the work item posts @ready. */
 		list_del_init(&wait->entry);
 		atomic_or((__force int)(mask & p->events), &p->ready);
-		aior_poll_queue_work(req);
+		aior_poll_queue_work(p);
 		/*
 		 * Off the queue for good: detach must not lock it again, or
 		 * it would touch a waitqueue that may have been freed since
@@ -141,7 +144,7 @@ static int aior_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
 		return 1;
 	}
 	/* Without a key we cannot tell: the work item polls the file. */
-	aior_poll_queue_work(req);
+	aior_poll_queue_work(p);
 	return 1;
 }
 
@@ -150,8 +153,7 @@ static void aior_poll_queue_proc(struct file *file,
 				 struct poll_table_struct *pt)
 {
 	struct aior_poll_table *apt = container_of(pt, struct aior_poll_table, pt);
-	struct aior_req *req = apt->req;
-	struct aior_poll *p = &req->poll;
+	struct aior_poll *p = apt->poll;
 	struct aior_poll_entry *e;
 	unsigned int i;
 
@@ -171,7 +173,7 @@ static void aior_poll_queue_proc(struct file *file,
 	e = &p->e[p->nr_heads++];
 	INIT_LIST_HEAD(&e->wait.entry);
 	init_waitqueue_func_entry(&e->wait, aior_poll_wake);
-	e->wait.private = req;
+	e->wait.private = p;
 	WRITE_ONCE(e->head, head);
 	add_wait_queue(head, &e->wait);
 }
@@ -253,13 +255,28 @@ static int aior_poll_cancel_one(struct aior_poll *p, bool force)
 }
 
 /*
+ * The poll is done, with @res (a ready mask, or -errno), and it is ours:
+ * a POLL_ADD posts @res; a request waiting for readiness is issued again,
+ * or fails if the poll did.
+ */
+static void aior_poll_complete(struct aior_poll *p, int res)
+{
+	if (!p->apoll)
+		aior_req_complete(p->req, res);
+	else if (res < 0)
+		aior_req_done(p->req, res);
+	else
+		aior_apoll_ready(p->req);
+}
+
+/*
  * After a wakeup (or POLLFREE): look at the file if no wakeup said what
  * happened, then complete the poll or leave it armed.
  */
-static void aior_poll_work_fn(struct work_struct *work)
+static void aior_poll_work_fn(struct aior_work *work)
 {
 	struct aior_poll *p = container_of(work, struct aior_poll, work);
-	struct aior_req *req = container_of(p, struct aior_req, poll);
+	struct aior_req *req = p->req;
 	struct aior_ctx *ctx = req->ctx;
 	struct file *file = NULL;
 	__poll_t mask = 0;
@@ -308,7 +325,7 @@ out_unlock:
 	spin_unlock_irq(&ctx->poll_lock);
 
 	if (complete)
-		aior_req_complete(req, res);
+		aior_poll_complete(p, res);
 	/* The reference aior_poll_queue_work() took for us. */
 	aior_req_put(req);
 }
@@ -321,7 +338,7 @@ out_unlock:
  * not exported; a signalfd is the anonymous inode file named "[signalfd]"
  * (anon_inode_getfile*() names it so on every supported kernel).
  */
-static bool aior_is_signalfd(struct file *file)
+bool aior_is_signalfd(struct file *file)
 {
 	return file_inode(file)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
 	       !strcmp(file->f_path.dentry->d_name.name, "[signalfd]");
@@ -358,13 +375,15 @@ int aior_poll_add_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 }
 
 /*
- * Arm the poll. Returns the result when the poll completes at once, or
+ * Arm @p on @file. Returns the result when the poll completes at once, or
  * -EIOCBQUEUED once it waits (or someone else already completed it).
+ * p->events is set; the work item was initialised once, and a run of it
+ * may still be queued from the poll's last arming (its QUEUED bit is kept,
+ * with the request reference it holds).
  */
-int aior_poll_add(struct aior_req *req, unsigned int issue_flags)
+static int aior_poll_arm(struct aior_poll *p, struct file *file)
 {
-	struct aior_ctx *ctx = req->ctx;
-	struct aior_poll *p = &req->poll;
+	struct aior_ctx *ctx = p->req->ctx;
 	struct aior_poll_table apt;
 	__poll_t mask;
 	int res;
@@ -374,13 +393,12 @@ int aior_poll_add(struct aior_req *req, unsigned int issue_flags)
 	p->missed_wake = false;
 	p->done = false;
 	atomic_set(&p->ready, 0);
-	p->work_state = 0;
+	clear_bit(AIOR_POLL_FREED, &p->work_state);
 	INIT_LIST_HEAD(&p->node);
-	INIT_WORK(&p->work, aior_poll_work_fn);
 
 	init_poll_funcptr(&apt.pt, aior_poll_queue_proc);
 	apt.pt._key = p->events;
-	apt.req = req;
+	apt.poll = p;
 	apt.error = 0;
 
 	/*
@@ -388,7 +406,7 @@ int aior_poll_add(struct aior_req *req, unsigned int issue_flags)
 	 * item defers to us, and POLL_REMOVE and teardown cannot find it
 	 * yet), so its file reference holds for the whole call.
 	 */
-	mask = vfs_poll(req->file, &apt.pt) & p->events;
+	mask = vfs_poll(file, &apt.pt) & p->events;
 
 	spin_lock_irq(&ctx->poll_lock);
 	p->arming = false;
@@ -405,10 +423,50 @@ int aior_poll_add(struct aior_req *req, unsigned int issue_flags)
 		res = -EIOCBQUEUED;
 		/* A plain wakeup came while we polled: look again. */
 		if (p->missed_wake)
-			aior_poll_queue_work(req);
+			aior_poll_queue_work(p);
 	}
 	spin_unlock_irq(&ctx->poll_lock);
 	return res;
+}
+
+int aior_poll_add(struct aior_req *req, unsigned int issue_flags)
+{
+	struct aior_poll *p = &req->poll;
+
+	p->req = req;
+	p->apoll = false;
+	p->work_state = 0;
+	aior_work_init(&p->work, aior_poll_work_fn);
+	return aior_poll_arm(p, req->file);
+}
+
+/**
+ * aior_apoll_arm - wait for @req's file to be ready for @events
+ *
+ * For a read or write on a pollable file that returned -EAGAIN (io_uring's
+ * "apoll"): no thread waits; the wakeup has the async thread issue the
+ * request again (aior_apoll_ready()). Returns -EIOCBQUEUED once armed, 0
+ * when the file is ready now (issue again), or -errno.
+ */
+int aior_apoll_arm(struct aior_req *req, __poll_t events)
+{
+	struct aior_poll *p = req->apoll;
+	int ret;
+
+	if (!p) {
+		p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
+		if (!p)
+			return -ENOMEM;
+		p->req = req;
+		p->apoll = true;
+		aior_work_init(&p->work, aior_poll_work_fn);
+		req->apoll = p;
+	}
+	/* The async thread issues it again: as the submitter. */
+	aior_req_capture_creds(req);
+	p->events = events | EPOLLERR | EPOLLHUP;
+	ret = aior_poll_arm(p, req->file);
+	return ret >= 0 ? 0 : ret;
 }
 
 int aior_poll_remove_prep(struct aior_req *req, const struct aioring_sqe *sqe)
@@ -425,16 +483,18 @@ int aior_poll_remove_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 int aior_poll_remove(struct aior_req *req, unsigned int issue_flags)
 {
 	struct aior_ctx *ctx = req->ctx;
-	struct aior_req *cur, *target = NULL;
+	struct aior_req *target = NULL;
+	struct aior_poll *p;
 	int ret = -ENOENT;
 
 	spin_lock_irq(&ctx->poll_lock);
-	list_for_each_entry(cur, &ctx->poll_list, poll.node) {
-		if (cur->user_data != req->poll_remove.target)
+	list_for_each_entry(p, &ctx->poll_list, node) {
+		/* A request waiting for readiness is not a POLL_ADD. */
+		if (p->apoll || p->req->user_data != req->poll_remove.target)
 			continue;
-		ret = aior_poll_cancel_one(&cur->poll, false);
+		ret = aior_poll_cancel_one(p, false);
 		if (!ret)
-			target = cur;
+			target = p->req;
 		break;
 	}
 	spin_unlock_irq(&ctx->poll_lock);
@@ -458,7 +518,7 @@ int aior_poll_remove(struct aior_req *req, unsigned int issue_flags)
  */
 void aior_poll_cancel_all(struct aior_ctx *ctx)
 {
-	struct aior_req *req, *tmp;
+	struct aior_poll *p, *tmp;
 	LIST_HEAD(cancelled);
 	unsigned int n;
 
@@ -466,18 +526,18 @@ void aior_poll_cancel_all(struct aior_ctx *ctx)
 		n = 0;
 		spin_lock_irq(&ctx->poll_lock);
 		ctx->poll_closed = true;
-		list_for_each_entry_safe(req, tmp, &ctx->poll_list, poll.node) {
-			aior_poll_cancel_one(&req->poll, true);
+		list_for_each_entry_safe(p, tmp, &ctx->poll_list, node) {
+			aior_poll_cancel_one(p, true);
 			/* Done now, so nobody else touches node. */
-			list_add_tail(&req->poll.node, &cancelled);
+			list_add_tail(&p->node, &cancelled);
 			if (++n == AIOR_POLL_CANCEL_BATCH)
 				break;
 		}
 		spin_unlock_irq(&ctx->poll_lock);
 
-		list_for_each_entry_safe(req, tmp, &cancelled, poll.node) {
-			list_del_init(&req->poll.node);
-			aior_req_complete(req, -ECANCELED);
+		list_for_each_entry_safe(p, tmp, &cancelled, node) {
+			list_del_init(&p->node);
+			aior_poll_complete(p, -ECANCELED);
 		}
 		cond_resched();
 	} while (n == AIOR_POLL_CANCEL_BATCH);

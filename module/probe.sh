@@ -11,11 +11,23 @@
 # module reports (modinfo -F features, /sys/module/aioring/parameters/features)
 # so aioring-info(1) can say what the build saw.
 #
-# Usage: probe.sh <kernel source or headers tree>
+# Usage: probe.sh <kernel source or headers tree> [<object tree>]
+# The object tree (kbuild's objtree) holds Module.symvers, for the probes of
+# what the kernel exports.
 
 tree="$1"
+objtree="${2:-$1}"
 inc="$tree/include/linux"
 found=""
+
+exports() {
+	# exports NAME SYMBOL: the kernel exports SYMBOL (Module.symvers)
+	if [ -f "$objtree/Module.symvers" ] &&
+		awk -v s="$2" '$2 == s { f = 1 } END { exit !f }' "$objtree/Module.symvers"; then
+		printf ' -DAIOR_HAVE_%s' "$1"
+		found="$found${found:+ }$1"
+	fi
+}
 
 have() {
 	# have NAME "FILE..." PATTERN: any of the files (under include/linux)
@@ -45,5 +57,10 @@ have IOPOLL_COMP_BATCH	fs.h	'int \(\*iopoll\)\(struct kiocb \*kiocb, struct io_c
 # behaviour behind an unchanged prototype; this helper is its visible mark.
 # (kiocb_start_write() alone is no mark: 6.1.y got it without the move.)
 have VFS_WRITE_TAKES_FREEZE "fs.h fs/super.h" 'int __sb_write_started\('
+# 5.10's set_active_memcg() refers to int_active_memcg, which it does not
+# export (5.11 does).
+exports INT_ACTIVE_MEMCG int_active_memcg
+# module_put_and_kthread_exit() is 5.17's name (Debian's 5.10 has it too).
+have MODULE_PUT_AND_KTHREAD_EXIT module.h 'define module_put_and_kthread_exit'
 # Single quotes keep the string one word through kbuild's shell.
 printf " '-DAIOR_FEATURES=\"%s\"'\n" "$found"

@@ -6,8 +6,8 @@
  *
  * Each region is vmalloc_user() memory, zeroed, page-granular and mapped
  * with remap_vmalloc_range(). A mapping holds a reference on the file, so
- * the memory cannot be freed while any mapping of it exists; teardown only
- * runs from ->release, after the last fd and the last mapping are gone.
+ * the memory cannot be freed while any mapping of it exists; it is freed
+ * with the ring, after the last reference (teardown.c).
  */
 #include <linux/capability.h>
 #include <linux/log2.h>
@@ -145,11 +145,8 @@ int aior_ring_setup(struct aior_ctx *ctx, struct aioring_params *p)
 	ctx->sq_entries = sq_entries;
 	ctx->cq_entries = cq_entries;
 	ctx->flags = p->flags;
-	ret = aior_wq_setup(ctx, &p->max_workers);
-	if (ret)
-		goto err_free;
 	if (p->flags & AIORING_SETUP_SQTHREAD) {
-		ret = aior_sq_thread_create(ctx, p);
+		ret = aior_sq_thread_check(ctx, p);
 		if (ret)
 			goto err_free;
 	}
@@ -175,11 +172,28 @@ err_free:
 	return ret;
 }
 
-/* Frees what aior_ring_setup() allocated; safe on a partial setup. */
+/*
+ * After aior_ring_setup(), in SETUP: start the ring's threads (the async
+ * thread, and the SQ thread if asked for), which belong to the caller's
+ * process. They touch the rings only once setup is published.
+ */
+int aior_ring_start(struct aior_ctx *ctx, struct aioring_params *p)
+	__must_hold(&ctx->uring_lock)
+{
+	int ret;
+
+	ret = aior_wpool_setup(ctx, &p->max_workers);
+	if (!ret && (ctx->flags & AIORING_SETUP_SQTHREAD))
+		ret = aior_sq_thread_create(ctx);
+	return ret;
+}
+
+/*
+ * Frees what aior_ring_setup() allocated; safe on a partial setup. Once
+ * threads were started, only when the ring is freed (none is left).
+ */
 void aior_ring_free(struct aior_ctx *ctx)
 {
-	aior_sq_thread_stop(ctx);
-	aior_wq_destroy(ctx);
 	vfree(ctx->cq_ring);
 	vfree(ctx->sqes);
 	vfree(ctx->sq_ring);

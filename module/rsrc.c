@@ -326,7 +326,8 @@ long aior_register(struct aior_ctx *ctx, void __user *uarg)
 		return -EINVAL;
 	arg = u64_to_user_ptr(args.arg);
 
-	mutex_lock(&ctx->uring_lock);
+	if (mutex_lock_killable(&ctx->uring_lock))
+		return -EINTR;
 	switch (args.opcode) {
 	case AIORING_REGISTER_BUFFERS:
 		ret = aior_register_buffers(ctx, arg, args.nr);
@@ -367,24 +368,23 @@ long aior_register(struct aior_ctx *ctx, void __user *uarg)
 }
 
 /*
- * Drop the registered file table (the owner exited; see aior_flush()).
- * Requests in flight hold their own file references.
+ * At ring teardown (the kill work, and again at free): drop the file table
+ * and the buffers. Requests in flight hold their own references.
  */
-void aior_files_unregister(struct aior_ctx *ctx)
+void aior_rsrc_free_locked(struct aior_ctx *ctx)
+	__must_hold(&ctx->uring_lock)
 {
-	mutex_lock(&ctx->uring_lock);
-	aior_files_free(ctx);
-	mutex_unlock(&ctx->uring_lock);
-}
-
-/* At ring teardown, after the last request. */
-void aior_rsrc_free(struct aior_ctx *ctx)
-{
-	mutex_lock(&ctx->uring_lock);
 	aior_files_free(ctx);
 	if (ctx->bufs) {
 		aior_buf_table_put(ctx->bufs);
 		ctx->bufs = NULL;
 	}
+}
+
+/* At free: nothing else can hold the lock (no thread, no file is left). */
+void aior_rsrc_free(struct aior_ctx *ctx)
+{
+	mutex_lock(&ctx->uring_lock);	/* uncontended: for __must_hold */
+	aior_rsrc_free_locked(ctx);
 	mutex_unlock(&ctx->uring_lock);
 }

@@ -16,8 +16,13 @@
  *     when the page it waits for unlocks, and a retry worker re-drives the
  *     read from where it stopped. No thread sleeps;
  *  3. otherwise, the ring's worker pool, where blocking is allowed.
- * Other files (pipes, sockets, character devices) run inline and may block
- * ENTER, interruptibly: a worker blocked on them could not be cancelled.
+ * Pipes, FIFOs, sockets, ttys and other pollable files are tried with
+ * IOCB_NOWAIT; on -EAGAIN the request waits for poll readiness (submit.c,
+ * poll.c) and is tried again from the ring's async thread, so no thread
+ * sleeps in their read or write. One that ignores IOCB_NOWAIT (a pipe on
+ * 5.10) waits for readiness first and is then read by a blocking worker.
+ * Files that cannot be polled go to a blocking worker, which teardown
+ * can interrupt.
  *
  * Partial progress is kept in rw->bytes_done; the iterator is saved before
  * each attempt and restored when an attempt made none.
@@ -30,6 +35,7 @@
 #include <linux/uio.h>
 
 #include "cq.h"
+#include "poll.h"
 #include "rsrc.h"
 #include "rw.h"
 #include "worker.h"
@@ -68,6 +74,13 @@ int aior_rw_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 		       req->opcode == AIORING_OP_READ_FIXED;
 
 	if (sqe->rw_flags & ~AIOR_RWF(AIOR_RWF_SUPPORTED))
+		return -EOPNOTSUPP;
+	/*
+	 * A signalfd reads the signals of the task that reads it: one of the
+	 * ring's threads, after a wait for readiness. Refused, as POLL_ADD on
+	 * one is.
+	 */
+	if (aior_is_signalfd(req->file))
 		return -EOPNOTSUPP;
 	/* As io_uring: HIPRI needs someone to poll, i.e. a polled ring. */
 	if (sqe->rw_flags & AIOR_RWF(RWF_HIPRI))
@@ -260,6 +273,18 @@ static bool aior_rw_begin(struct aior_req *req, unsigned int issue_flags)
 		    !aior_file_buf_wasync(req->file))
 			return false;
 		kiocb->ki_flags |= IOCB_NOWAIT;
+	} else if (issue_flags & AIOR_ISSUE_NONBLOCK) {
+		/*
+		 * A pipe or socket: -EAGAIN, then wait for poll (submit.c). A
+		 * file opened O_NONBLOCK never blocks; one that ignores
+		 * IOCB_NOWAIT is not tried here at all.
+		 */
+		if (req->file->f_flags & O_NONBLOCK)
+			kiocb->ki_flags &= ~IOCB_NOWAIT;
+		else if (aior_file_nowait(req->file))
+			kiocb->ki_flags |= IOCB_NOWAIT;
+		else
+			return false;
 	} else {
 		kiocb->ki_flags &= ~IOCB_NOWAIT;
 	}
@@ -278,9 +303,25 @@ static bool aior_rw_would_block(struct aior_req *req, ssize_t ret,
 	struct aior_rw *rw = &req->rw;
 
 	if (!(issue_flags & AIOR_ISSUE_NONBLOCK) ||
-	    (req->flags & (AIOR_F_USER_NOWAIT | AIOR_F_IOPOLL)) ||
-	    !aior_file_async_ok(req->file))
+	    (req->flags & (AIOR_F_USER_NOWAIT | AIOR_F_IOPOLL)))
 		return false;
+	if (!aior_file_async_ok(req->file)) {
+		/*
+		 * A pollable file: a short read is the answer, as for read(2);
+		 * a short write goes on once there is room again.
+		 */
+		if (ret == -EAGAIN) {
+			rw->iter = rw->iter_saved;
+			return true;
+		}
+		if (ret > 0 && (rw->kiocb.ki_flags & IOCB_WRITE) &&
+		    iov_iter_count(&rw->iter) &&
+		    !(req->file->f_flags & O_NONBLOCK)) {
+			rw->bytes_done += ret;
+			return true;
+		}
+		return false;
+	}
 	if (ret == -EAGAIN) {
 		rw->iter = rw->iter_saved;
 	} else if (ret > 0 && iov_iter_count(&rw->iter) &&
@@ -430,7 +471,9 @@ int aior_write(struct aior_req *req, unsigned int issue_flags)
 	if (ret == -EOPNOTSUPP && (kiocb->ki_flags & IOCB_NOWAIT) &&
 	    !(req->flags & AIOR_F_USER_NOWAIT))
 		ret = -EAGAIN;
-	if (ret == -EAGAIN && aior_rw_would_block(req, ret, issue_flags))
+	if ((ret == -EAGAIN ||
+	     (ret > 0 && !aior_file_async_ok(req->file))) &&
+	    aior_rw_would_block(req, ret, issue_flags))
 		return -EAGAIN;
 	return aior_rw_result(req, ret);
 }

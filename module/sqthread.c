@@ -12,10 +12,14 @@
  * (aioring_submit()). One of the two then sees the other's store.
  *
  * The thread submits with the credentials, address space and
- * RLIMIT_FSIZE of the process that set the ring up. It cannot look up that process's fds (no
- * exported way exists for a module), so its requests use registered
- * files. It accepts SIGKILL only from ring teardown, which uses it to
- * interrupt a request blocked on a pipe or socket before kthread_stop().
+ * RLIMIT_FSIZE of the process that set the ring up. It cannot look up that
+ * process's fds (no exported way exists for a module), so its requests use
+ * registered files. It is one of the ring's threads (worker.c): in the
+ * owner's cgroups, on a CPU of the owner's cpuset, killed by teardown
+ * with SIGKILL, which also ends a request it is blocked in. It never
+ * spins: with nothing to do it sleeps after sq_thread_idle (capped by the
+ * max_sq_thread_idle module parameter), and when the ring is full
+ * (-EBUSY) it sleeps until a request ends or userspace wakes it.
  */
 #include <linux/cpumask.h>
 #include <linux/cred.h>
@@ -27,8 +31,11 @@
 #include "iopoll.h"
 #include "sqthread.h"
 #include "submit.h"
+#include "worker.h"
 
 #define AIOR_SQ_IDLE_DEFAULT_MS	1000
+
+unsigned int aior_max_sq_idle_ms = 10000;
 
 static bool aior_sq_pending(struct aior_ctx *ctx)
 {
@@ -36,19 +43,23 @@ static bool aior_sq_pending(struct aior_ctx *ctx)
 	return READ_ONCE(ctx->sq_ring->tail) != ctx->cached_sq_head;
 }
 
-/* One round of work; returns how much was done. */
+/* One round of work; returns how much was done, or -EBUSY when full. */
 static int aior_sq_thread_round(struct aior_ctx *ctx)
 {
 	int done = 0;
 
 	if (!aior_sq_pending(ctx) && list_empty(&ctx->iopoll_list))
 		return 0;
-	mutex_lock(&ctx->uring_lock);
+	/* Killable: teardown's SIGKILL must get this thread out. */
+	if (mutex_lock_killable(&ctx->uring_lock))
+		return 0;
 	if (aior_sq_pending(ctx)) {
 		int ret = aior_submit_sqes(ctx, ctx->sq_entries);
 
 		if (ret > 0)
 			done += ret;
+		else if (ret == -EBUSY && list_empty(&ctx->iopoll_list))
+			done = -EBUSY;
 	}
 	if (!list_empty(&ctx->iopoll_list))
 		done += aior_iopoll_reap(ctx, false) + 1;
@@ -56,41 +67,75 @@ static int aior_sq_thread_round(struct aior_ctx *ctx)
 	return done;
 }
 
+/*
+ * Sleep until woken: by userspace (ENTER with SQ_WAKEUP), by teardown,
+ * and with @room by the end of a request (aior_sq_room_wake()).
+ */
+static void aior_sq_thread_sleep(struct aior_ctx *ctx, bool room)
+{
+	DEFINE_WAIT(wait);
+
+	prepare_to_wait(&ctx->sq_wait, &wait, TASK_INTERRUPTIBLE);
+	aior_sq_flags_update(ctx, AIORING_SQ_NEED_WAKEUP, true);
+	if (room)
+		WRITE_ONCE(ctx->sq_room_wait, true);
+	/* Pairs with the full barrier in aioring_submit() and aior_sq_room_wake(). */
+	smp_mb();
+	if (!aior_thread_should_stop(ctx) &&
+	    (room ? atomic_read(&ctx->inflight) >= ctx->cq_entries ||
+		    !list_empty_careful(&ctx->overflow_list) :
+		    !aior_sq_pending(ctx))) {
+		/* Full because CQEs are parked: only userspace reaping helps. */
+		if (room)
+			schedule_timeout(ctx->sq_idle);
+		else
+			schedule();
+		aior_stat_inc(ctx, sq_thread_wakeups);
+	}
+	finish_wait(&ctx->sq_wait, &wait);
+	WRITE_ONCE(ctx->sq_room_wait, false);
+	aior_sq_flags_update(ctx, AIORING_SQ_NEED_WAKEUP, false);
+}
+
 static int aior_sq_thread_fn(void *data)
 {
 	struct aior_ctx *ctx = data;
 	const struct cred *old_creds;
-	unsigned long timeout = jiffies + ctx->sq_idle;
+	unsigned long timeout;
 	DEFINE_WAIT(wait);
 
-	allow_signal(SIGKILL);
+	/* The rings exist, but are not published until SETUP returns. */
+	for (;;) {
+		prepare_to_wait(&ctx->sq_wait, &wait, TASK_INTERRUPTIBLE);
+		if (smp_load_acquire(&ctx->setup_done) ||
+		    aior_thread_should_stop(ctx))
+			break;
+		schedule();
+	}
+	finish_wait(&ctx->sq_wait, &wait);
+
 	old_creds = override_creds(ctx->sq_creds);
-
-	while (!kthread_should_stop()) {
+	timeout = jiffies + ctx->sq_idle;
+	while (!aior_thread_should_stop(ctx)) {
 		int done;
-
-		if (signal_pending(current))
-			flush_signals(current);
 
 		/*
 		 * Hold the owner's address space only for a round. Holding it
 		 * longer would keep the ring's own mappings, hence the ring
-		 * file, alive after the owner exits: the ring would never be
-		 * released and this thread never stopped.
+		 * file, alive after the owner exits.
 		 */
-		if (!mmget_not_zero(ctx->mm)) {
-			/* The owner exited: nothing to do until teardown. */
-			set_current_state(TASK_INTERRUPTIBLE);
-			if (!kthread_should_stop())
-				schedule();
-			__set_current_state(TASK_RUNNING);
-			continue;
-		}
+		if (!mmget_not_zero(ctx->mm))
+			break;
 		kthread_use_mm(ctx->mm);
 		done = aior_sq_thread_round(ctx);
 		kthread_unuse_mm(ctx->mm);
 		mmput(ctx->mm);
+		aior_wpool_grow(ctx);
 
+		if (done == -EBUSY) {
+			aior_sq_thread_sleep(ctx, true);
+			continue;
+		}
 		if (done) {
 			timeout = jiffies + ctx->sq_idle;
 			cond_resched();
@@ -100,85 +145,71 @@ static int aior_sq_thread_fn(void *data)
 			cond_resched();
 			continue;
 		}
-
-		/* Idle: sleep until woken. */
-		prepare_to_wait(&ctx->sq_wait, &wait, TASK_INTERRUPTIBLE);
-		aior_sq_flags_update(ctx, AIORING_SQ_NEED_WAKEUP, true);
-		/* Pairs with the full barrier in aioring_submit(). */
-		smp_mb();
-		if (!aior_sq_pending(ctx) && !kthread_should_stop()) {
-			schedule();
-			aior_stat_inc(ctx, sq_thread_wakeups);
-		}
-		finish_wait(&ctx->sq_wait, &wait);
-		aior_sq_flags_update(ctx, AIORING_SQ_NEED_WAKEUP, false);
+		aior_sq_thread_sleep(ctx, false);
 		timeout = jiffies + ctx->sq_idle;
 	}
-
 	revert_creds(old_creds);
+	put_cred(ctx->sq_creds);
 	return 0;
 }
 
-/* At setup, under uring_lock: validate, create (not yet running). */
-int aior_sq_thread_create(struct aior_ctx *ctx, struct aioring_params *p)
+/* At setup, before any thread starts: validate the SQ thread's parameters. */
+int aior_sq_thread_check(struct aior_ctx *ctx, struct aioring_params *p)
 {
-	struct task_struct *t;
 	u32 idle_ms = p->sq_thread_idle ? p->sq_thread_idle :
 					  AIOR_SQ_IDLE_DEFAULT_MS;
 
+	if (idle_ms > READ_ONCE(aior_max_sq_idle_ms))
+		return -EINVAL;
+	ctx->sq_cpu = -1;
 	if (p->flags & AIORING_SETUP_SQ_AFF) {
+		/* A CPU the owner may run on: its cpuset and affinity. */
 		if (p->sq_thread_cpu >= nr_cpu_ids ||
-		    !cpu_online(p->sq_thread_cpu))
+		    !cpu_online(p->sq_thread_cpu) ||
+		    !cpumask_test_cpu(p->sq_thread_cpu, current->cpus_ptr))
 			return -EINVAL;
+		ctx->sq_cpu = p->sq_thread_cpu;
 	}
 	ctx->sq_idle = msecs_to_jiffies(idle_ms);
-	init_waitqueue_head(&ctx->sq_wait);
+	return 0;
+}
 
-	t = kthread_create(aior_sq_thread_fn, ctx, "aioring-sq/%d",
-			   task_pid_nr(current));
-	if (IS_ERR(t))
-		return PTR_ERR(t);
-	if (p->flags & AIORING_SETUP_SQ_AFF)
-		kthread_bind(t, p->sq_thread_cpu);
-	get_task_struct(t);
-	ctx->sq_creds = get_current_cred();
+/* In SETUP, under uring_lock: start the thread; it waits for setup_done. */
+int aior_sq_thread_create(struct aior_ctx *ctx)
+	__must_hold(&ctx->uring_lock)
+{
+	int ret;
+
 	/*
 	 * The thread's own RLIMIT_FSIZE is a kernel thread's (none): its
 	 * writes are held to the owner's, as of setup (as io_uring's SQPOLL
 	 * thread, a copy of its creator, has its limits).
 	 */
 	ctx->sq_fsize_limit = rlimit(RLIMIT_FSIZE);
-	ctx->sq_thread = t;
-	return 0;
-}
-
-/* After setup is published. */
-void aior_sq_thread_start(struct aior_ctx *ctx)
-{
-	if (ctx->sq_thread)
-		wake_up_process(ctx->sq_thread);
+	ctx->sq_creds = get_current_cred();
+	ret = aior_thread_spawn(ctx, aior_sq_thread_fn, "sq", ctx->sq_cpu,
+				&ctx->sq_thread);
+	if (ret) {
+		put_cred(ctx->sq_creds);
+		ctx->sq_creds = NULL;
+	}
+	return ret;
 }
 
 void aior_sq_thread_wake(struct aior_ctx *ctx)
 {
-	if (ctx->sq_thread)
+	if (ctx->flags & AIORING_SETUP_SQTHREAD)
 		wake_up(&ctx->sq_wait);
 }
 
 /*
- * Teardown: interrupt whatever the thread is blocked on (a request on a
- * pipe), then wait for it to exit. Safe on a thread that never ran.
+ * A request ended: an SQ thread waiting for room may go on. Pairs with the
+ * smp_mb() in aior_sq_thread_sleep(): either it sees the lower count, or
+ * we see its flag.
  */
-void aior_sq_thread_stop(struct aior_ctx *ctx)
+void aior_sq_room_wake(struct aior_ctx *ctx)
 {
-	struct task_struct *t = ctx->sq_thread;
-
-	if (!t)
-		return;
-	send_sig(SIGKILL, t, 1);
-	kthread_stop(t);
-	put_task_struct(t);
-	ctx->sq_thread = NULL;
-	put_cred(ctx->sq_creds);
-	ctx->sq_creds = NULL;
+	smp_mb__after_atomic();
+	if (READ_ONCE(ctx->sq_room_wait))
+		wake_up(&ctx->sq_wait);
 }

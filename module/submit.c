@@ -15,12 +15,15 @@
  * bounds the memory one ring can pin, including parked completions.
  */
 #include <linux/file.h>
+#include <linux/nospec.h>
+#include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "cq.h"
 #include "opdef.h"
 #include "iopoll.h"
+#include "poll.h"
 #include "rsrc.h"
 #include "rw.h"
 #include "sqthread.h"
@@ -56,6 +59,7 @@ static struct aior_req *aior_req_alloc(struct aior_ctx *ctx)
 	INIT_LIST_HEAD(&req->hash_node);
 	INIT_LIST_HEAD(&req->iopoll_node);
 	req->buf_tbl = NULL;
+	req->apoll = NULL;
 	refcount_set(&req->refs, 1);
 	atomic_inc(&ctx->inflight);
 	aior_ctx_get(ctx);
@@ -97,35 +101,101 @@ static int aior_req_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 }
 
 /*
- * Run one request that passed prep, without blocking on regular files and
- * block devices; it completes here, or later from wherever it went.
+ * Readiness retries in one go (a file that says it is ready, then -EAGAIN)
+ * before the request gives up with -EAGAIN; counted per wakeup.
+ */
+#define AIOR_APOLL_MAX_RETRIES	64
+
+/*
+ * Issue @req without blocking and route what comes back: a result, a
+ * completion that something else will post, a wait for its pollable file
+ * to be ready (no thread waits), or a blocking worker. The caller holds an
+ * issue reference. Called in the submitter (ENTER, the SQ thread) and, for
+ * readiness retries, in the ring's async thread as the submitter.
+ */
+static void aior_issue_nonblock(struct aior_req *req)
+{
+	struct file *file = req->file;
+	bool async_ok = file && aior_file_async_ok(file) &&
+			!(req->ctx->flags & AIORING_SETUP_IOPOLL);
+	unsigned int tries = 0;
+	int ret;
+
+	for (;;) {
+		ret = req->def->issue(req, AIOR_ISSUE_NONBLOCK);
+		if (ret == -EIOCBQUEUED) {
+			/*
+			 * Someone else completes it; it may be gone after our
+			 * put. A polled one is found by the reaper, under
+			 * uring_lock, which we hold, so it is still here.
+			 */
+			if (req->flags & AIOR_F_IOPOLL)
+				list_add_tail(&req->iopoll_node,
+					      &req->ctx->iopoll_list);
+			return;
+		}
+		if (ret != -EAGAIN || (req->flags & AIOR_F_USER_NOWAIT) ||
+		    (req->ctx->flags & AIORING_SETUP_IOPOLL))
+			break;
+		if (async_ok || !aior_file_pollable(file)) {
+			aior_punt(req);
+			return;
+		}
+		/* A file opened O_NONBLOCK says -EAGAIN, as read(2) would. */
+		if ((file->f_flags & O_NONBLOCK) ||
+		    ++tries > AIOR_APOLL_MAX_RETRIES)
+			break;
+		ret = aior_apoll_arm(req, req->def->pollout ? EPOLLOUT : EPOLLIN);
+		if (ret == -EIOCBQUEUED)
+			return;
+		if (ret)
+			break;
+		/* Ready now. Without IOCB_NOWAIT, a worker does it. */
+		if (!aior_file_nowait(file)) {
+			aior_punt(req);
+			return;
+		}
+	}
+	aior_stat_inc(req->ctx, completed_inline);
+	aior_req_done(req, ret);
+}
+
+/*
+ * Run one request that passed prep without blocking the submitter; it
+ * completes here, or later from wherever it went.
  */
 static void aior_req_issue(struct aior_req *req)
 {
-	bool async_ok = req->file && aior_file_async_ok(req->file) &&
-			!(req->ctx->flags & AIORING_SETUP_IOPOLL);
-	int ret;
-
-	if ((req->flags & AIOR_F_FORCE_ASYNC) && async_ok) {
+	if ((req->flags & AIOR_F_FORCE_ASYNC) && req->file &&
+	    aior_file_async_ok(req->file) &&
+	    !(req->ctx->flags & AIORING_SETUP_IOPOLL)) {
 		aior_punt(req);
 		return;
 	}
 	refcount_inc(&req->refs);
-	ret = req->def->issue(req, AIOR_ISSUE_NONBLOCK);
-	if (ret == -EIOCBQUEUED) {
-		/*
-		 * Someone else completes it; it may be gone after our put.
-		 * A polled one is found by the reaper, under uring_lock,
-		 * which we hold, so it is still here.
-		 */
-		if (req->flags & AIOR_F_IOPOLL)
-			list_add_tail(&req->iopoll_node, &req->ctx->iopoll_list);
-	} else if (ret == -EAGAIN && async_ok &&
-		   !(req->flags & AIOR_F_USER_NOWAIT)) {
+	aior_issue_nonblock(req);
+	aior_req_put(req);
+}
+
+/**
+ * aior_apoll_ready - a request's pollable file became ready: issue it again
+ *
+ * In the ring's async thread, from the poll's work item, which owns the
+ * request now; runs it as its submitter.
+ */
+void aior_apoll_ready(struct aior_req *req)
+{
+	struct aior_worker_state st;
+
+	refcount_inc(&req->refs);
+	if (!aior_file_nowait(req->file)) {
+		/* Ready, but the file ignores IOCB_NOWAIT: a worker reads it. */
 		aior_punt(req);
+	} else if (aior_worker_enter(req, &st)) {
+		aior_issue_nonblock(req);
+		aior_worker_leave(&st);
 	} else {
-		aior_stat_inc(req->ctx, completed_inline);
-		aior_req_done(req, ret);
+		aior_req_done(req, -ECANCELED);
 	}
 	aior_req_put(req);
 }
@@ -161,6 +231,9 @@ int aior_submit_sqes(struct aior_ctx *ctx, u32 nr)
 	 * the SQEs and index slots before the tail are visible to us now. A
 	 * tail more than a ring ahead is garbage; use at most one ring.
 	 */
+	/* A dead ring makes no request (see aior_async_fn()). */
+	if (aior_ctx_dead(ctx))
+		return -EOWNERDEAD;
 	tail = smp_load_acquire(&r->tail);
 	nr = min3(nr, tail - head, ctx->sq_entries);
 	if (!nr)
@@ -198,6 +271,8 @@ int aior_submit_sqes(struct aior_ctx *ctx, u32 nr)
 			aior_req_complete(req, -ERANGE);
 			continue;
 		}
+		/* No speculative load of an SQE out of bounds (Spectre v1). */
+		idx = array_index_nospec(idx, ctx->sq_entries);
 		memcpy(&sqe, &ctx->sqes[idx], sizeof(sqe));
 		aior_submit_one(req, &sqe);
 
@@ -248,6 +323,8 @@ long aior_enter(struct aior_ctx *ctx, void __user *uarg)
 			return -EINTR;
 		submitted = aior_submit_sqes(ctx, args.to_submit);
 		mutex_unlock(&ctx->uring_lock);
+		/* Workers for what was punted start here, with no lock held. */
+		aior_wpool_grow(ctx);
 		if (submitted < 0)
 			return submitted;
 	}

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Ring teardown, in one place: what starts it, what it does, and when the
+ * ring's memory goes. Nothing here waits for I/O.
+ *
+ * Three events kill a ring, whichever comes first:
+ *  - ->release, after the last descriptor and the last mapping are gone
+ *    (which also frees a ring left with nothing in flight there and then);
+ *  - the owner's mm going away (an mmu_notifier's ->release, at exit or
+ *    exec): once the mm is gone nobody can submit (ENTER must come from
+ *    it), whatever descriptors still float around, for instance in an
+ *    SCM_RIGHTS message queued on a socket the ring itself holds;
+ *  - the owner's thread group exiting (a wait entry on its pid's
+ *    wait_pidfd, the queue pidfds poll): the mm may outlive the process
+ *    while one of the ring's threads is stuck in a page fault holding it,
+ *    and that thread must be told.
+ * aior_ctx_kill() only queues the kill work: all three come in contexts
+ * that must not do much (exit_mmap, exit_notify() under tasklist_lock).
+ *
+ * The kill work: CQEs from then on have no reader, so parked and later
+ * ones are dropped; the ring's threads get SIGKILL and exit once they
+ * have cancelled what is queued (worker.c); pending polls are cancelled;
+ * polled I/O is reaped; registered files and buffers are dropped, which
+ * breaks any cycle through them and unpins the memory. It sleeps on
+ * nothing: uring_lock is tried, and tried again 10 ms later if busy. Requests still in
+ * flight (a worker inside a read, an O_DIRECT bio) keep their references
+ * and finish when they finish.
+ *
+ * The ring is freed when its last reference goes (the file's, a
+ * request's, a thread's or a queued kill's), from a work item, since
+ * that can be in interrupt context. The ring holds a module reference
+ * until then; rmmod waits for nothing but the free work itself.
+ */
+#include <linux/delay.h>
+#include <linux/memcontrol.h>
+#include <linux/mmu_notifier.h>
+#include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+
+#include "cq.h"
+#include "iopoll.h"
+#include "poll.h"
+#include "ring.h"
+#include "rsrc.h"
+#include "teardown.h"
+#include "worker.h"
+
+/*
+ * Kill and free work of every ring. Each item is short and waits on no
+ * I/O (the kill takes uring_lock only after the threads that could hold
+ * it were interrupted), so one queue serves all rings; unbound, so one
+ * ring's items never wait behind another's.
+ */
+static struct workqueue_struct *aior_teardown_wq;
+
+/* Live rings, checked at module exit: anything left is a leak. */
+static atomic_t aior_live_ctxs = ATOMIC_INIT(0);
+
+/*
+ * The part of the kill that needs uring_lock: reap polled I/O, drop the
+ * registered files and buffers. The lock is free by now, or held by a
+ * thread the kill has just interrupted, or by a CLONE_VM process still in
+ * ENTER, which finds the ring dead: try, and come back in a moment rather
+ * than sleep on it.
+ */
+static void aior_ctx_kill_locked(struct aior_ctx *ctx)
+{
+	if (!mutex_trylock(&ctx->uring_lock)) {
+		queue_delayed_work(aior_teardown_wq, &ctx->kill_retry,
+				   msecs_to_jiffies(10));
+		return;
+	}
+	aior_iopoll_drain(ctx);
+	aior_rsrc_free_locked(ctx);
+	mutex_unlock(&ctx->uring_lock);
+	set_bit(AIOR_KILL_DONE, &ctx->kill_state);
+	/* The async thread may go once no request is left. */
+	aior_wpool_idle(ctx);
+	aior_ctx_put(ctx);
+}
+
+static void aior_ctx_kill_retry(struct work_struct *work)
+{
+	aior_ctx_kill_locked(container_of(to_delayed_work(work),
+					  struct aior_ctx, kill_retry));
+}
+
+static void aior_ctx_kill_work(struct work_struct *work)
+{
+	struct aior_ctx *ctx = container_of(work, struct aior_ctx, kill_work);
+
+	aior_cq_overflow_drop_all(ctx);
+	/* Whoever waits in ENTER (a CLONE_VM child) learns it is dead. */
+	wake_up_all(&ctx->cq_wait);
+	aior_wpool_kill(ctx);
+	aior_poll_cancel_all(ctx);
+	aior_ctx_kill_locked(ctx);
+}
+
+/**
+ * aior_ctx_kill - the ring is dead: start tearing it down
+ *
+ * Callable from any context, any number of times; waits for nothing.
+ */
+void aior_ctx_kill(struct aior_ctx *ctx)
+{
+	if (test_and_set_bit(AIOR_KILL_QUEUED, &ctx->kill_state))
+		return;
+	/* None left: the free work, already queued, cleans up instead. */
+	if (!refcount_inc_not_zero(&ctx->refs))
+		return;
+	queue_work(aior_teardown_wq, &ctx->kill_work);
+}
+
+/*
+ * How long ->release waits for a quiet ring's idle threads to exit, so
+ * that its memory and memlock charge go with close().
+ */
+#define AIOR_QUIET_WAIT_MS	500
+
+/**
+ * aior_ctx_release - ->release: the last descriptor and mapping are gone
+ *
+ * The kill runs here and now: it waits for no I/O (it interrupts the
+ * ring's threads, cancels polls, drops parked CQEs and registered files).
+ * If that leaves no request in flight, the idle threads only have to see
+ * it and exit, which is bounded, and the ring is freed before close()
+ * returns, so a program that closes a ring and makes another finds its
+ * memlock charge back. Otherwise (a request inside a read that has not
+ * returned, an O_DIRECT bio) close() returns at once and the ring is
+ * freed when the last request ends.
+ */
+void aior_ctx_release(struct aior_ctx *ctx)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(AIOR_QUIET_WAIT_MS);
+	bool first;
+
+	/*
+	 * Dead under uring_lock, so that no submission (the SQ thread's)
+	 * slips in between the kill and the look at what is in flight. If
+	 * the lock is busy, the ring goes the asynchronous way.
+	 */
+	if (!mutex_trylock(&ctx->uring_lock)) {
+		aior_ctx_kill(ctx);
+		aior_ctx_put(ctx);
+		return;
+	}
+	first = !test_and_set_bit(AIOR_KILL_QUEUED, &ctx->kill_state);
+	mutex_unlock(&ctx->uring_lock);
+	if (first) {
+		aior_ctx_get(ctx);
+		aior_ctx_kill_work(&ctx->kill_work);
+	} else {
+		/* Queued by the owner's exit: it does not wait on I/O either. */
+		flush_work(&ctx->kill_work);
+	}
+	/* Ours is the file's reference: the ring cannot go meanwhile. */
+	if (!atomic_read(&ctx->inflight)) {
+		while (refcount_read(&ctx->refs) > 1 &&
+		       time_before(jiffies, deadline))
+			usleep_range(50, 200);
+	}
+	if (refcount_dec_and_test(&ctx->refs))
+		aior_ctx_destroy(ctx);
+}
+
+/*
+ * The rings of one mm share one mmu_notifier (mmu_notifier_get()): only
+ * the first ring of a process pays for registering it.
+ */
+struct aior_mm {
+	struct mmu_notifier	mn;
+	spinlock_t		lock;		/* protects rings */
+	struct list_head	rings;		/* of aior_ctx.mm_node */
+};
+
+static struct mmu_notifier *aior_mn_alloc(struct mm_struct *mm)
+{
+	struct aior_mm *am = kzalloc(sizeof(*am), GFP_KERNEL);
+
+	if (!am)
+		return ERR_PTR(-ENOMEM);
+	spin_lock_init(&am->lock);
+	INIT_LIST_HEAD(&am->rings);
+	return &am->mn;
+}
+
+static void aior_mn_free(struct mmu_notifier *mn)
+{
+	kfree(container_of(mn, struct aior_mm, mn));
+}
+
+/* The owner's mm is going away (exit_mmap()): every ring on it dies. */
+static void aior_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct aior_mm *am = container_of(mn, struct aior_mm, mn);
+	struct aior_ctx *ctx;
+
+	spin_lock(&am->lock);
+	list_for_each_entry(ctx, &am->rings, mm_node)
+		aior_ctx_kill(ctx);
+	spin_unlock(&am->lock);
+}
+
+static const struct mmu_notifier_ops aior_mn_ops = {
+	.release	= aior_mn_release,
+	.alloc_notifier	= aior_mn_alloc,
+	.free_notifier	= aior_mn_free,
+};
+
+/*
+ * Has the owner's thread group exited? Its leader is then a zombie with
+ * no thread left, or gone. (From 6.9 a pidfd waiter is also woken when
+ * only the leader thread exits.)
+ */
+static bool aior_owner_gone(struct aior_ctx *ctx)
+{
+	struct task_struct *t;
+	bool gone;
+
+	rcu_read_lock();
+	t = pid_task(ctx->owner_tgid, PIDTYPE_TGID);
+	gone = !t || (t->exit_state && thread_group_empty(t));
+	rcu_read_unlock();
+	return gone;
+}
+
+static void aior_owner_exit_work(struct work_struct *work)
+{
+	struct aior_ctx *ctx = container_of(work, struct aior_ctx, exit_work);
+
+	if (aior_owner_gone(ctx))
+		aior_ctx_kill(ctx);
+}
+
+/*
+ * A wakeup on the owner's wait_pidfd: its thread group exited (or a
+ * thread of it did). Called under the waitqueue's lock, with tasklist_lock
+ * held for writing: only queue a look.
+ */
+static int aior_owner_exit_wake(struct wait_queue_entry *wait,
+				unsigned int mode, int sync, void *key)
+{
+	struct aior_ctx *ctx = container_of(wait, struct aior_ctx, exit_wait);
+
+	queue_work(aior_teardown_wq, &ctx->exit_work);
+	return 0;
+}
+
+/**
+ * aior_ctx_watch_owner - at open: kill the ring when the owner goes
+ *
+ * Registers on current's mm and thread group. Returns 0 or -errno.
+ */
+int aior_ctx_watch_owner(struct aior_ctx *ctx)
+{
+	struct wait_queue_head *wq = &ctx->owner_tgid->wait_pidfd;
+	struct mmu_notifier *mn;
+
+	mn = mmu_notifier_get(&aior_mn_ops, ctx->mm);
+	if (IS_ERR(mn))
+		return PTR_ERR(mn);
+	ctx->amm = container_of(mn, struct aior_mm, mn);
+	spin_lock(&ctx->amm->lock);
+	list_add_tail(&ctx->mm_node, &ctx->amm->rings);
+	spin_unlock(&ctx->amm->lock);
+
+	init_waitqueue_func_entry(&ctx->exit_wait, aior_owner_exit_wake);
+	add_wait_queue(wq, &ctx->exit_wait);
+	ctx->exit_wait_armed = true;
+	return 0;
+}
+
+static void aior_ctx_unwatch_owner(struct aior_ctx *ctx)
+{
+	if (ctx->exit_wait_armed) {
+		remove_wait_queue(&ctx->owner_tgid->wait_pidfd, &ctx->exit_wait);
+		ctx->exit_wait_armed = false;
+	}
+	cancel_work_sync(&ctx->exit_work);
+	if (ctx->amm) {
+		spin_lock(&ctx->amm->lock);
+		list_del(&ctx->mm_node);
+		spin_unlock(&ctx->amm->lock);
+		/* Freed after an SRCU grace period; module exit waits for it. */
+		mmu_notifier_put(&ctx->amm->mn);
+		ctx->amm = NULL;
+	}
+}
+
+/**
+ * aior_ctx_destroy - free everything a ring holds
+ *
+ * Its last reference is gone, or open failed before the ring was used.
+ */
+void aior_ctx_destroy(struct aior_ctx *ctx)
+{
+	set_bit(AIOR_KILL_QUEUED, &ctx->kill_state);
+	aior_ctx_unwatch_owner(ctx);
+	aior_req_cache_free(ctx);
+	aior_rsrc_free(ctx);
+	aior_ring_free(ctx);
+	aior_user_put(ctx);
+	if (ctx->memcg)
+		mem_cgroup_put(ctx->memcg);
+	if (ctx->owner)
+		put_task_struct(ctx->owner);
+	put_cred(ctx->creds);
+	put_pid(ctx->owner_tgid);
+	mmdrop(ctx->mm);
+	mutex_destroy(&ctx->uring_lock);
+	kfree(ctx);
+	atomic_dec(&aior_live_ctxs);
+	/* Taken at open; the work item's own code is safe: rmmod flushes us. */
+	module_put(THIS_MODULE);
+}
+
+void aior_ctx_free_work(struct work_struct *work)
+{
+	aior_ctx_destroy(container_of(work, struct aior_ctx, free_work));
+}
+
+/* The last reference went, possibly in interrupt context. */
+void aior_ctx_free_queue(struct aior_ctx *ctx)
+{
+	queue_work(aior_teardown_wq, &ctx->free_work);
+}
+
+/* At open, before anything can fail: paired with aior_ctx_destroy(). */
+void aior_ctx_init_teardown(struct aior_ctx *ctx)
+{
+	INIT_WORK(&ctx->kill_work, aior_ctx_kill_work);
+	INIT_DELAYED_WORK(&ctx->kill_retry, aior_ctx_kill_retry);
+	INIT_WORK(&ctx->exit_work, aior_owner_exit_work);
+	INIT_WORK(&ctx->free_work, aior_ctx_free_work);
+	__module_get(THIS_MODULE);
+	atomic_inc(&aior_live_ctxs);
+}
+
+int aior_teardown_module_init(void)
+{
+	aior_teardown_wq = alloc_workqueue("aioring-teardown", WQ_UNBOUND, 0);
+	return aior_teardown_wq ? 0 : -ENOMEM;
+}
+
+/* No ring is left (each holds the module), but a free work may still run. */
+void aior_teardown_module_exit(void)
+{
+	destroy_workqueue(aior_teardown_wq);
+	/* Pending frees of our mmu_notifiers run our code. */
+	mmu_notifier_synchronize();
+	WARN(atomic_read(&aior_live_ctxs), "%d ring contexts leaked\n",
+	     atomic_read(&aior_live_ctxs));
+}

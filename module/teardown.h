@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef AIOR_TEARDOWN_H
+#define AIOR_TEARDOWN_H
+
+#include "core.h"
+
+void aior_ctx_init_teardown(struct aior_ctx *ctx);
+int aior_ctx_watch_owner(struct aior_ctx *ctx);
+void aior_ctx_kill(struct aior_ctx *ctx);
+void aior_ctx_release(struct aior_ctx *ctx);
+void aior_ctx_destroy(struct aior_ctx *ctx);
+void aior_ctx_free_work(struct work_struct *work);
+int aior_teardown_module_init(void);
+void aior_teardown_module_exit(void);
+
+#endif /* AIOR_TEARDOWN_H */
