@@ -23,8 +23,7 @@ static int child(const char *path, const char *secret, unsigned flags)
 	char buf[64];
 	int fd;
 
-	if (setgid(NOBODY) || setuid(NOBODY))
-		t_fail("cannot drop to uid %d", NOBODY);
+	t_become_user(NOBODY);
 	t_ring_mode(&ring, 4, flags);
 
 	fd = open(path, O_WRONLY);

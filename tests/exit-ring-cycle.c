@@ -10,7 +10,10 @@
  * let go of S2 and the ring be released: /sys/module/aioring/refcnt (one
  * per open ring) returns to what it was before the child. A datagram
  * socket sees no hangup when its peer closes, so the poll would wait for
- * ever otherwise.
+ * ever otherwise. A third round has the owner close its last ring fd and
+ * unmap the ring before it exits, so that only the cycle holds the ring
+ * and no close of the ring comes at exit: the ring must go when the
+ * owner's mm does. All rounds run as an unprivileged user.
  */
 #include <poll.h>
 #include <sys/socket.h>
@@ -49,12 +52,13 @@ static void send_fd(int sock, int fd)
 	T_EQ(sendmsg(sock, &msg, 0), 1);
 }
 
-/* The child: build the cycle and exit with the ring fd open. */
-static void make_cycle(int fixed)
+/* The child: build the cycle and exit with the ring fd open (or not). */
+static void make_cycle(int fixed, int close_first)
 {
 	struct aioring ring;
 	int sv[2];
 
+	t_become_user(T_USER_UID);
 	T_SYSOK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
 	t_ring_init(&ring, 4, 0);
 	send_fd(sv[0], ring.ring_fd);
@@ -76,12 +80,15 @@ static void make_cycle(int fixed)
 	close(sv[1]);
 	/* The premise: nothing completed the poll. */
 	t_expect_no_cqe(&ring);
+	if (close_first)
+		aioring_queue_exit(&ring);
 	_exit(0);
 }
 
-static void check(int fixed)
+static void check(int fixed, int close_first)
 {
-	const char *what = fixed ? "registered socket" : "pending poll";
+	const char *what = close_first ? "registered socket, ring closed before exit" :
+			   fixed ? "registered socket" : "pending poll";
 	long before, now = -1;
 	uint64_t deadline;
 	pid_t pid;
@@ -91,7 +98,7 @@ static void check(int fixed)
 		t_skip("no /sys/module/aioring/refcnt (module built in?)");
 	pid = T_SYSOK(fork());
 	if (pid == 0)
-		make_cycle(fixed);
+		make_cycle(fixed, close_first);
 	t_expect_child_exit(pid, 0, what);
 	deadline = t_now_ns() + 5000000000ULL;
 	while ((now = module_refcnt()) != before && t_now_ns() < deadline)
@@ -104,7 +111,10 @@ static void check(int fixed)
 int main(void)
 {
 	t_require_device();
-	check(0);
-	check(1);
+	if (getuid() != 0)
+		t_skip("needs root to drop privileges");
+	check(0, 0);
+	check(1, 0);
+	check(1, 1);
 	return T_EXIT_PASS;
 }

@@ -2,9 +2,10 @@
 /*
  * Description: processes that die with ring I/O going on. A child doing a
  * stream of large O_DIRECT writes and reads through its ring on the test
- * filesystem, and a child blocked in ENTER on an empty pipe READ, are both
+ * filesystem, and a child waiting in ENTER for an empty pipe's READ (which
+ * itself waits for poll readiness, with no thread in the read), are both
  * killed with SIGKILL and must die of it promptly; a child whose thread is
- * blocked in ENTER exits normally from another thread. Nothing hangs and
+ * waiting in ENTER exits normally from another thread. Nothing hangs and
  * the module keeps working.
  */
 #include <fcntl.h>
@@ -75,7 +76,7 @@ static void pipe_child(int ready_fd)
 	sqe = t_get_sqe(&ring);
 	aioring_prep_read(sqe, pipefd[0], buf, sizeof(buf), -1ULL);
 	ready(ready_fd);
-	aioring_submit(&ring);
+	aioring_submit_and_wait(&ring, 1);
 	fprintf(stderr, "child: ENTER on an empty pipe returned\n");
 	_exit(11);
 }
@@ -86,7 +87,7 @@ static void *blocked_thread(void *arg)
 {
 	struct aioring *ring = arg;
 
-	aioring_submit(ring);
+	aioring_submit_and_wait(ring, 1);
 	return NULL;
 }
 

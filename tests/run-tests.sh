@@ -49,6 +49,17 @@ read_kernel_log() {
 	last_line=$(printf '%s\n' "$log" | awk 'NF { l = $0 } END { print l }')
 }
 
+# Kill what a test left running as the unprivileged test users (uid 1000,
+# 1001): a killed test's children would keep their rings, and the module.
+reap_strays() {
+	for s in /proc/[0-9]*/status; do
+		u=$(awk '/^Uid:/ { print $2; exit }' "$s" 2>/dev/null)
+		case "$u" in
+		1000 | 1001) p=${s%/status}; kill -9 "${p#/proc/}" 2>/dev/null ;;
+		esac
+	done
+}
+
 # $1 = name, $2 = exit code, $3 = new kernel lines
 report() {
 	name=$1
@@ -98,6 +109,7 @@ for t in "$dir"/*; do
 	echo "AIORING-TEST: START $name"
 	timeout -s KILL "$TIMEOUT" "$t" 2>&1
 	rc=$?
+	reap_strays
 	read_kernel_log
 	report "$name" "$rc" "$NEWK"
 done
@@ -109,8 +121,25 @@ if [ ! -d /sys/module/aioring ]; then
 	rc=77
 else
 	rc=0
+	# Rings are freed asynchronously after their last reference: give the
+	# last test's a moment (a ring that leaked still fails below).
+	i=0
+	while [ "$(cat /sys/module/aioring/refcnt 2>/dev/null)" != 0 ] && [ $i -lt 50 ]; do
+		sleep 0.1 2>/dev/null || sleep 1
+		i=$((i + 1))
+	done
 	if ! rmmod aioring; then
-		echo "rmmod-clean: rmmod aioring: expected success, it failed"
+		echo "rmmod-clean: rmmod aioring: expected success, it failed (refcnt $(cat /sys/module/aioring/refcnt 2>/dev/null))"
+		# What the ring's threads are doing, if any is left.
+		for c in /proc/[0-9]*/comm; do
+			case "$(cat "$c" 2>/dev/null)" in
+			aioring-*)
+				d=${c%/comm}
+				echo "rmmod-clean: $(cat "$c") (${d#/proc/}) state $(awk '{print $3}' "$d/stat" 2>/dev/null):"
+				sed 's/^/    /' "$d/stack" 2>/dev/null
+				;;
+			esac
+		done
 		rc=1
 	else
 		# devtmpfs removes the node synchronously; allow a moment anyway.

@@ -54,8 +54,7 @@ static int child(void)
 	if (setrlimit(RLIMIT_MEMLOCK, &rl))
 		t_fail("setrlimit(RLIMIT_MEMLOCK): %s", t_errname(errno));
 	/* Dropping root this way also drops every capability. */
-	if (setgid(65534) || setuid(65534))
-		t_fail("setuid(65534): %s", t_errname(errno));
+	t_become_user(65534);
 
 	fd = t_open_dev();
 	t_params(&p, AIORING_MAX_ENTRIES, 0);

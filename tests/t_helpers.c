@@ -11,10 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/io_uring.h>
+#include <linux/userfaultfd.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -575,4 +580,177 @@ void t_sleep_ms(unsigned ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+}
+
+void t_become_user(uid_t uid)
+{
+	gid_t g = T_DEVICE_GID;
+
+	if (setgroups(1, &g) || setgid(uid) || setuid(uid))
+		t_fail("becoming uid %u: %s", (unsigned)uid, t_errname(errno));
+	/* A uid change makes us undumpable: /proc/self would be root's. */
+	if (prctl(PR_SET_DUMPABLE, 1))
+		t_fail("PR_SET_DUMPABLE: %s", t_errname(errno));
+}
+
+long t_module_refcnt(void)
+{
+	FILE *f = fopen("/sys/module/aioring/refcnt", "r");
+	long n = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	fclose(f);
+	return n;
+}
+
+long t_wait_refcnt(long want, unsigned ms)
+{
+	uint64_t deadline = t_now_ns() + (uint64_t)ms * 1000000;
+	long now;
+
+	while ((now = t_module_refcnt()) != want && t_now_ns() < deadline)
+		t_sleep_ms(10);
+	return now;
+}
+
+void *t_uffd_region(size_t len, int *uffd)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { 0 };
+	void *p;
+	int fd;
+
+	fd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (fd < 0)
+		t_skip("userfaultfd: %s", t_errname(errno));
+	if (ioctl(fd, UFFDIO_API, &api))
+		t_skip("UFFDIO_API: %s", t_errname(errno));
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		t_fail("mmap %zu: %s", len, t_errname(errno));
+	reg.range.start = (unsigned long)p;
+	reg.range.len = len;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(fd, UFFDIO_REGISTER, &reg))
+		t_fail("UFFDIO_REGISTER: %s", t_errname(errno));
+	*uffd = fd;
+	return p;
+}
+
+static char *t_fdinfo_line(int ring_fd, const char *key, char *buf, size_t len)
+{
+	char path[64];
+	size_t klen = strlen(key);
+	FILE *f;
+	char *ret = NULL;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ring_fd);
+	f = fopen(path, "r");
+	if (!f)
+		t_fail("%s: %s", path, t_errname(errno));
+	while (fgets(buf, len, f)) {
+		if (!strncmp(buf, key, klen) && buf[klen] == ':') {
+			ret = buf + klen + 1;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+long t_fdinfo_num(int ring_fd, const char *key)
+{
+	char buf[4096], *v = t_fdinfo_line(ring_fd, key, buf, sizeof(buf));
+
+	return v ? strtol(v, NULL, 10) : -1;
+}
+
+int t_ring_threads(int ring_fd, int *tids, int max)
+{
+	char buf[4096], *v = t_fdinfo_line(ring_fd, "Threads", buf, sizeof(buf));
+	int n = 0;
+
+	while (v && n < max) {
+		char *end;
+		long tid = strtol(v, &end, 10);
+
+		if (end == v)
+			break;
+		tids[n++] = (int)tid;
+		v = end;
+	}
+	return n;
+}
+
+int t_uring_init(struct t_uring *u, unsigned entries, unsigned flags)
+{
+	struct io_uring_params p;
+
+	memset(u, 0, sizeof(*u));
+	memset(&p, 0, sizeof(p));
+	p.flags = flags;
+	u->fd = syscall(__NR_io_uring_setup, entries, &p);
+	if (u->fd < 0)
+		return -errno;
+	u->sq_sz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	u->cq_sz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	u->sqes_sz = p.sq_entries * sizeof(struct io_uring_sqe);
+	u->sq_ptr = mmap(NULL, u->sq_sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 u->fd, IORING_OFF_SQ_RING);
+	u->cq_ptr = mmap(NULL, u->cq_sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 u->fd, IORING_OFF_CQ_RING);
+	u->sqes = mmap(NULL, u->sqes_sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       u->fd, IORING_OFF_SQES);
+	if (u->sq_ptr == MAP_FAILED || u->cq_ptr == MAP_FAILED ||
+	    u->sqes == MAP_FAILED)
+		t_fail("io_uring mmap: %s", t_errname(errno));
+	u->sq_tail = (unsigned *)((char *)u->sq_ptr + p.sq_off.tail);
+	u->sq_mask = (unsigned *)((char *)u->sq_ptr + p.sq_off.ring_mask);
+	u->sq_array = (unsigned *)((char *)u->sq_ptr + p.sq_off.array);
+	u->cq_head = (unsigned *)((char *)u->cq_ptr + p.cq_off.head);
+	u->cq_tail = (unsigned *)((char *)u->cq_ptr + p.cq_off.tail);
+	u->cq_mask = (unsigned *)((char *)u->cq_ptr + p.cq_off.ring_mask);
+	u->tail = *u->sq_tail;
+	return 0;
+}
+
+struct io_uring_sqe *t_uring_read(struct t_uring *u, int fd, void *buf,
+				  unsigned len, unsigned long long off)
+{
+	unsigned idx = u->tail & *u->sq_mask;
+	struct io_uring_sqe *sqe = &u->sqes[idx];
+
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = IORING_OP_READ;
+	sqe->fd = fd;
+	sqe->addr = (unsigned long)buf;
+	sqe->len = len;
+	sqe->off = off;
+	u->sq_array[idx] = idx;
+	u->tail++;
+	return sqe;
+}
+
+int t_uring_submit(struct t_uring *u, unsigned wait)
+{
+	unsigned n = u->tail - *u->sq_tail;
+	int ret;
+
+	/* Pairs with the kernel's load-acquire of the SQ tail. */
+	__atomic_store_n(u->sq_tail, u->tail, __ATOMIC_RELEASE);
+	ret = syscall(__NR_io_uring_enter, u->fd, n, wait,
+		      wait ? IORING_ENTER_GETEVENTS : 0, NULL, 0);
+	return ret < 0 ? -errno : ret;
+}
+
+void t_uring_exit(struct t_uring *u)
+{
+	munmap(u->sqes, u->sqes_sz);
+	munmap(u->cq_ptr, u->cq_sz);
+	munmap(u->sq_ptr, u->sq_sz);
+	close(u->fd);
 }

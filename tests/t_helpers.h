@@ -182,4 +182,53 @@ void t_alarm_ms(unsigned ms);
 uint64_t t_now_ns(void);
 void t_sleep_ms(unsigned ms);
 
+/* Ownership and teardown (the worker model's tests). */
+/* The unprivileged user the attack tests run as, in the device's group. */
+#define T_USER_UID	1000
+#define T_DEVICE_GID	990
+/*
+ * Become @uid (gid @uid), keeping only the device's group as a
+ * supplementary group: what an ordinary member of the aioring group is.
+ */
+void t_become_user(uid_t uid);
+/* /sys/module/aioring/refcnt, or -1 if it cannot be read. */
+long t_module_refcnt(void);
+/* Wait up to @ms for the refcnt to be @want; returns the last value. */
+long t_wait_refcnt(long want, unsigned ms);
+/*
+ * @len bytes registered with a userfaultfd nobody serves: a read into them
+ * blocks in the page fault until the fd is closed. Returns the region;
+ * *@uffd gets the fd. Skips the test if userfaultfd is unavailable.
+ */
+void *t_uffd_region(size_t len, int *uffd);
+/* A number from a ring's fdinfo ("Key:\tN"), -1 if absent. */
+long t_fdinfo_num(int ring_fd, const char *key);
+/* The TIDs on the fdinfo "Threads:" line; returns how many (max @max). */
+int t_ring_threads(int ring_fd, int *tids, int max);
+
+/*
+ * A bare io_uring ring, for the attack tests' comparison lines: what
+ * io_uring does against the same attack on this kernel. They log it and
+ * never assert on it.
+ */
+struct io_uring_sqe;
+struct t_uring {
+	int			fd;
+	unsigned		*sq_tail, *sq_mask, *sq_array;
+	unsigned		*cq_head, *cq_tail, *cq_mask;
+	struct io_uring_sqe	*sqes;
+	void			*sq_ptr, *cq_ptr;
+	size_t			sq_sz, cq_sz, sqes_sz;
+	unsigned		tail;
+};
+/* 0, or -errno when io_uring is not available (disabled, seccomp, old). */
+int t_uring_init(struct t_uring *u, unsigned entries, unsigned flags);
+/* A zeroed SQE for a READ of @len bytes at @off of @fd into @buf. */
+struct io_uring_sqe *t_uring_read(struct t_uring *u, int fd, void *buf,
+				  unsigned len, unsigned long long off);
+/* io_uring_enter(): submit what was prepared; returns its result. */
+int t_uring_submit(struct t_uring *u, unsigned wait);
+/* Unmap and close. */
+void t_uring_exit(struct t_uring *u);
+
 #endif /* T_HELPERS_H */
