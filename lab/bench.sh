@@ -52,7 +52,7 @@ bench_kernel() {
 	console="$LAB_BUILD/$kver/console-bench.log"
 	res="$BENCH_RESULTS/$series.txt"
 	mkdir -p "$BENCH_RESULTS"
-	if ! tr -d '\r' <"$console" | grep -aq '^AIORING-BENCH-TABLE-END'; then
+	if ! tr -d '\r' <"$console" | grep -a '^AIORING-BENCH-TABLE-END' >/dev/null; then
 		log "$kver: no table in the console log; its tail:"
 		tr -d '\r' <"$console" | tail -n 40 | sed 's/^/    | /' >&2
 		return 1

@@ -251,7 +251,7 @@ reached_init() {
 # kernel_printed CONSOLE - the guest's kernel printed anything of its own
 # (its banner or a timestamped line), not only firmware and boot loader text.
 kernel_printed() {
-	tr -d '\r' <"$1" | grep -aqE '^\[ *[0-9]+\.[0-9]+\]|Linux version [0-9]'
+	tr -d '\r' <"$1" | grep -aE '^\[ *[0-9]+\.[0-9]+\]|Linux version [0-9]' >/dev/null
 }
 
 # scan_log FILE - print the offending kernel-log lines; nonzero if any.

@@ -155,11 +155,11 @@ stage_debug_tests() {
 # its report when it failed.
 judge_kmemleak() {
 	local kver=$1 console=$2
-	if ! tr -d '\r' <"$console" | grep -aqE 'AIORING-TEST: (PASS|FAIL|SKIP) kmemleak'; then
+	if ! tr -d '\r' <"$console" | grep -aE 'AIORING-TEST: (PASS|FAIL|SKIP) kmemleak' >/dev/null; then
 		# judge_guest already failed boot-<kver> if the guest died first.
 		record "$kver" FAIL kmemleak
 		log "$kver: FAIL kmemleak (the guest never reported it)"
-	elif tr -d '\r' <"$console" | grep -aq 'AIORING-TEST: FAIL kmemleak'; then
+	elif tr -d '\r' <"$console" | grep -a 'AIORING-TEST: FAIL kmemleak' >/dev/null; then
 		log "$kver: kmemleak report:"
 		tr -d '\r' <"$console" | sed -n '/^AIORING-KMEMLEAK-BEGIN/,/^AIORING-KMEMLEAK-END/p' |
 			grep -v '^AIORING-KMEMLEAK-' | head -n 200 | sed 's/^/    | /' >&2

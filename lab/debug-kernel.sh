@@ -66,6 +66,18 @@ debug_recipe() {
 		y MODULES
 		y MODULE_UNLOAD
 		y DEBUG_FS
+		# what the tests use: a page nobody serves (userfaultfd), the
+		# owner's cgroups (v2, io.max), and the mm hook of teardown
+		# (MMU_NOTIFIER is selected by KVM only)
+		y USERFAULTFD
+		y CGROUPS
+		y BLK_CGROUP
+		y BLK_DEV_THROTTLING
+		y MEMCG
+		y CPUSETS
+		y VIRTUALIZATION
+		y KVM
+		y KVM_INTEL
 		# bug finders
 		y KASAN
 		y KASAN_GENERIC
@@ -214,7 +226,8 @@ debug_verify_config() {
 	for want in KASAN KASAN_GENERIC KASAN_INLINE PROVE_LOCKING DEBUG_ATOMIC_SLEEP \
 		DEBUG_KMEMLEAK DEBUG_LIST DETECT_HUNG_TASK SOFTLOCKUP_DETECTOR SLUB_DEBUG \
 		DEBUG_FS VIRTIO_PCI VIRTIO_BLK EXT4_FS XFS_FS CRYPTO_CRC32C CONFIGFS_FS \
-		DEVTMPFS BLK_DEV_INITRD MODULES MODULE_UNLOAD SERIAL_8250_CONSOLE; do
+		DEVTMPFS BLK_DEV_INITRD MODULES MODULE_UNLOAD SERIAL_8250_CONSOLE \
+		USERFAULTFD MMU_NOTIFIER BLK_DEV_THROTTLING; do
 		grep -qx "CONFIG_$want=y" "$DEBUG_TREE/.config" || missing+=("$want")
 	done
 	grep -qx "CONFIG_BLK_DEV_NULL_BLK=m" "$DEBUG_TREE/.config" || missing+=("BLK_DEV_NULL_BLK=m")
@@ -241,8 +254,8 @@ debug_kernel_prepare() {
 		t0=$(date +%s)
 		log "building the debug kernel, niced, -j$(nproc) (about 20 min on 2 cores; log: $logfile)"
 		run_logged "$logfile" sh -c "cd '$DEBUG_TREE' &&
-			nice -n 10 make -j$(nproc) bzImage modules &&
-			nice -n 10 make -j$(nproc) modules_prepare" ||
+			nice -n 19 make -j$(nproc) bzImage modules &&
+			nice -n 19 make -j$(nproc) modules_prepare" ||
 			die "debug kernel build failed"
 		# The kernel's own modules (if the config has any) for initramfs.sh.
 		rm -rf "$DEBUG_DIR/modroot"

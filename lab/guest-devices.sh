@@ -10,6 +10,7 @@
 #   nullb0  ext4, AIORING_TEST_DIR_SLOW      (0.2 ms latency, memory-backed)
 #   nullb1  xfs,  AIORING_TEST_DIR_SLOW_XFS  (same)
 #   nullb2  raw,  AIORING_TEST_POLL_DEV      (poll queues, memory-backed)
+#   nullb3  ext4, AIORING_TEST_DIR_SLOWER    (10 ms latency, memory-backed)
 # A device or file system that cannot be made is reported and its
 # variable left unset; the tests that need it then skip, saying why.
 
@@ -60,6 +61,18 @@ if mknullb nullb1 size=320 $SLOW &&
 	devsay "xfs on nullb1 (0.2 ms) at /mnt/slowxfs"
 else
 	devsay "no xfs on a latency device"
+fi
+# A device with 10 ms of latency, for reads that must still be in flight
+# when the submitter looks again (tests/owned-isolation).
+SLOWER="queue_mode=2 irqmode=2 completion_nsec=10000000 memory_backed=1 blocksize=4096 hw_queue_depth=64"
+if mknullb nullb3 size=64 $SLOWER &&
+	LD_LIBRARY_PATH=$L/lib $L/sbin/mke2fs -q -F -t ext4 -b 4096 \
+		-E lazy_itable_init=0,lazy_journal_init=0 /dev/nullb3 &&
+	mkdir -p /mnt/slower && mount -t ext4 -o noatime /dev/nullb3 /mnt/slower; then
+	export AIORING_TEST_DIR_SLOWER=/mnt/slower
+	devsay "ext4 on nullb3 (10 ms) at /mnt/slower"
+else
+	devsay "no ext4 on a 10 ms device"
 fi
 if mknullb nullb2 size=64 queue_mode=2 irqmode=0 memory_backed=1 \
 	blocksize=4096 poll_queues=1; then

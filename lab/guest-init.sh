@@ -30,7 +30,7 @@ say() { echo "AIORING-LAB: $*"; }
 # A task blocked in the module must show up quickly, and a WARN must be
 # reported (and scanned for by the host) rather than kill the guest.
 [ -w /proc/sys/kernel/hung_task_timeout_secs ] &&
-	echo 30 >/proc/sys/kernel/hung_task_timeout_secs
+	echo 10 >/proc/sys/kernel/hung_task_timeout_secs
 [ -w /proc/sys/kernel/panic_on_warn ] && echo 0 >/proc/sys/kernel/panic_on_warn
 
 say "kernel $(uname -r), mode $LAB_MODE"
@@ -84,7 +84,14 @@ while [ ! -c /dev/aioring ] && [ $i -lt 20 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-chmod 0666 /dev/aioring 2>/dev/null || say "no /dev/aioring"
+# As packaging's udev rule makes it: root:aioring 0660. The tests that
+# attack the module run as uid 1000, a member of that group (T_USER_UID,
+# T_DEVICE_GID in tests/t_helpers.h), not as root.
+chgrp aioring /dev/aioring 2>/dev/null && chmod 0660 /dev/aioring ||
+	say "no /dev/aioring"
+# A page nobody serves (tests/owned-*) needs an unprivileged userfaultfd.
+[ -w /proc/sys/vm/unprivileged_userfaultfd ] &&
+	echo 1 >/proc/sys/vm/unprivileged_userfaultfd
 
 export AIORING_TEST_DIR=/mnt/test
 cd /tmp || cd /

@@ -144,9 +144,9 @@ make_initramfs() {
 
 	install -m 0755 "$LAB_DIR/guest-init.sh" "$root/init"
 	echo "LAB_MODE=$mode" >"$root/lab.env"
-	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\naiotest:x:1000:1000:aioring tests:/tmp:/bin/sh\n' \
 		>"$root/etc/passwd"
-	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+	printf 'root:x:0:\nnogroup:x:65534:\naiotest:x:1000:\naioring:x:990:aiotest\n' >"$root/etc/group"
 
 	: >"$root/lib/lab-modules/order"
 	for m in $GUEST_MODULES; do
