@@ -44,11 +44,18 @@ mknullb() {
 	[ -b "/dev/$(basename "$d")" ]
 }
 
+# ext4_nullb NAME MOUNTPOINT SIZE_MB ATTR=VALUE... - ext4 on a new null_blk.
+ext4_nullb() {
+	n=$1 mnt=$2 size=$3
+	shift 3
+	mknullb "$n" size="$size" "$@" &&
+		LD_LIBRARY_PATH=$L/lib $L/sbin/mke2fs -q -F -t ext4 -b 4096 \
+			-E lazy_itable_init=0,lazy_journal_init=0 "/dev/$n" &&
+		mkdir -p "$mnt" && mount -t ext4 -o noatime "/dev/$n" "$mnt"
+}
+
 SLOW="queue_mode=2 irqmode=2 completion_nsec=200000 memory_backed=1 blocksize=4096 hw_queue_depth=64"
-if mknullb nullb0 size=256 $SLOW &&
-	LD_LIBRARY_PATH=$L/lib $L/sbin/mke2fs -q -F -t ext4 -b 4096 \
-		-E lazy_itable_init=0,lazy_journal_init=0 /dev/nullb0 &&
-	mkdir -p /mnt/slow && mount -t ext4 -o noatime /dev/nullb0 /mnt/slow; then
+if ext4_nullb nullb0 /mnt/slow 256 $SLOW; then
 	export AIORING_TEST_DIR_SLOW=/mnt/slow
 	devsay "ext4 on nullb0 (0.2 ms) at /mnt/slow"
 else
@@ -65,10 +72,7 @@ fi
 # A device with 10 ms of latency, for reads that must still be in flight
 # when the submitter looks again (tests/owned-isolation).
 SLOWER="queue_mode=2 irqmode=2 completion_nsec=10000000 memory_backed=1 blocksize=4096 hw_queue_depth=64"
-if mknullb nullb3 size=64 $SLOWER &&
-	LD_LIBRARY_PATH=$L/lib $L/sbin/mke2fs -q -F -t ext4 -b 4096 \
-		-E lazy_itable_init=0,lazy_journal_init=0 /dev/nullb3 &&
-	mkdir -p /mnt/slower && mount -t ext4 -o noatime /dev/nullb3 /mnt/slower; then
+if ext4_nullb nullb3 /mnt/slower 64 $SLOWER; then
 	export AIORING_TEST_DIR_SLOWER=/mnt/slower
 	devsay "ext4 on nullb3 (10 ms) at /mnt/slower"
 else
