@@ -69,15 +69,6 @@ if mknullb nullb1 size=320 $SLOW &&
 else
 	devsay "no xfs on a latency device"
 fi
-# A device with 10 ms of latency, for reads that must still be in flight
-# when the submitter looks again (tests/owned-isolation).
-SLOWER="queue_mode=2 irqmode=2 completion_nsec=10000000 memory_backed=1 blocksize=4096 hw_queue_depth=64"
-if ext4_nullb nullb3 /mnt/slower 64 $SLOWER; then
-	export AIORING_TEST_DIR_SLOWER=/mnt/slower
-	devsay "ext4 on nullb3 (10 ms) at /mnt/slower"
-else
-	devsay "no ext4 on a 10 ms device"
-fi
 if mknullb nullb2 size=64 queue_mode=2 irqmode=0 memory_backed=1 \
 	blocksize=4096 poll_queues=1; then
 	# Back every page now, through the normal path: null_blk allocates a
@@ -90,4 +81,14 @@ if mknullb nullb2 size=64 queue_mode=2 irqmode=0 memory_backed=1 \
 	devsay "polled raw device /dev/nullb2"
 else
 	devsay "no null_blk device for polled I/O"
+fi
+# A device with 10 ms of latency, for reads that must still be in flight
+# when the submitter looks again (tests/owned-isolation). Made last: 5.10
+# names a configfs null_blk by its index, not by its directory.
+SLOWER="queue_mode=2 irqmode=2 completion_nsec=10000000 memory_backed=1 blocksize=4096 hw_queue_depth=64"
+if ext4_nullb nullb3 /mnt/slower 64 $SLOWER; then
+	export AIORING_TEST_DIR_SLOWER=/mnt/slower
+	devsay "ext4 on nullb3 (10 ms) at /mnt/slower"
+else
+	devsay "no ext4 on a 10 ms device"
 fi
