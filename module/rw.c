@@ -13,8 +13,8 @@
  *  1. inline with IOCB_NOWAIT, in ENTER;
  *  2. for a buffered read that would block, and a file that supports async
  *     buffered reads, IOCB_WAITQ: the page cache calls aior_waitq_wake()
- *     when the page it waits for unlocks, and a retry worker re-drives the
- *     read from where it stopped. No thread sleeps;
+ *     when the page it waits for unlocks, and the ring's async thread
+ *     re-drives the read from where it stopped. No thread sleeps;
  *  3. otherwise, the ring's worker pool, where blocking is allowed.
  * Pipes, FIFOs, sockets, ttys and other pollable files are tried with
  * IOCB_NOWAIT; on -EAGAIN the request waits for poll readiness (submit.c,
