@@ -872,11 +872,7 @@ void aior_wpool_kill(struct aior_ctx *ctx)
 	aior_wpool_cancel_orphans(ctx);
 }
 
-int aior_worker_module_init(void)
-{
-	return 0;
-}
-
+/* Every ring is gone by now (each holds the module): so is every user. */
 void aior_worker_module_exit(void)
 {
 	WARN_ON_ONCE(!hash_empty(aior_users));

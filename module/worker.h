@@ -42,7 +42,6 @@ void aior_worker_leave(struct aior_worker_state *st);
 int aior_user_get(struct aior_ctx *ctx);
 void aior_user_put(struct aior_ctx *ctx);
 
-int aior_worker_module_init(void);
 void aior_worker_module_exit(void);
 
 #endif /* AIOR_WORKER_H */
