@@ -240,8 +240,10 @@ int aior_ring_mmap(struct aior_ctx *ctx, struct vm_area_struct *vma)
 
 	/*
 	 * The rings belong to this mm only: a child made by fork() gets no
-	 * copy of the mapping, and the mapping cannot grow with mremap().
+	 * copy of the mapping (and VM_IO keeps madvise(MADV_DOFORK) from
+	 * changing that, as io_uring's PFN mappings do), the mapping cannot
+	 * grow with mremap(), and get_user_pages() refuses it.
 	 */
-	aior_vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND);
+	aior_vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_IO);
 	return remap_vmalloc_range(vma, ptr, 0);
 }

@@ -482,6 +482,9 @@ int aior_fsync_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 {
 	struct aior_fsync *sync = &req->fsync;
 
+	/* As io_uring: a polled ring takes only what it can poll. */
+	if (req->ctx->flags & AIORING_SETUP_IOPOLL)
+		return -EINVAL;
 	if (sqe->addr || sqe->buf_index ||
 	    (sqe->fsync_flags & ~AIORING_FSYNC_DATASYNC))
 		return -EINVAL;
