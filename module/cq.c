@@ -89,7 +89,9 @@ static void aior_req_free(struct aior_req *req)
 	llist_add(&req->free_node, &ctx->req_free);
 	if (atomic_dec_and_test(&ctx->inflight) && aior_ctx_dead(ctx))
 		aior_wpool_idle(ctx);
-	aior_sq_room_wake(ctx);
+	/* Only an SQ thread waits for room; the completion path is hot. */
+	if (ctx->flags & AIORING_SETUP_SQTHREAD)
+		aior_sq_room_wake(ctx);
 	aior_ctx_put(ctx);
 }
 

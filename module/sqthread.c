@@ -203,13 +203,13 @@ void aior_sq_thread_wake(struct aior_ctx *ctx)
 }
 
 /*
- * A request ended: an SQ thread waiting for room may go on. Pairs with the
+ * A request ended (its atomic_dec_and_test() of inflight, a full barrier,
+ * came first): an SQ thread waiting for room may go on. Pairs with the
  * smp_mb() in aior_sq_thread_sleep(): either it sees the lower count, or
  * we see its flag.
  */
 void aior_sq_room_wake(struct aior_ctx *ctx)
 {
-	smp_mb__after_atomic();
 	if (READ_ONCE(ctx->sq_room_wait))
 		wake_up(&ctx->sq_wait);
 }
