@@ -14,6 +14,8 @@
 #                          against the source of the installed fio (fio/README.md)
 #   make check-debug       the suite on a KASAN/lockdep/kmemleak 6.1 kernel built
 #                          once from linux-source-6.1 (~20 min on 2 cores; not CI)
+#   make coverage          check-debug with a gcov-built module: lines and branches
+#                          of module/*.c the suite runs, in build-coverage/coverage.txt
 #   make install           modules_install + libaioring install
 #   make dkms-install      copy the source to /usr/src and dkms add/build/install
 #                          (for the running kernel; DKMS_KERNEL= for another)
@@ -82,6 +84,9 @@ demo:
 check-debug:
 	bash lab/check-debug.sh
 
+coverage:
+	bash lab/coverage.sh
+
 install: module-install
 	$(MAKE) -C lib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	$(MAKE) -C lib/aio install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
@@ -132,7 +137,7 @@ clean:
 	$(MAKE) -C fio clean
 
 .PHONY: tools
-.PHONY: all module module-install sparse lib tests examples check check-debug demo install \
+.PHONY: all module module-install sparse lib tests examples check check-debug coverage demo install \
 	dkms-src dkms-install dkms-uninstall clean
 
 # Debian packages (debian/, dh with dh-dkms) built by lab/deb.sh from a copy

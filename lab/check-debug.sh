@@ -33,6 +33,11 @@
 # LAB_DEBUG_STANDIN=SERIES skips the debug kernel and runs the same steps on
 # that Debian kernel (to try the run path without the long build; kmemleak
 # then reports SKIP).
+#
+# LAB_COVERAGE=1 (`make coverage`, lab/coverage.sh) is the same run with a
+# gcov-instrumented module and two more results, gcov-data (the guest saved
+# the counts after the suite) and coverage-report ($LAB_BUILD/coverage.txt);
+# see lab/coverage.sh.
 
 set -euo pipefail
 LAB_T0=$(date +%s)
@@ -51,6 +56,12 @@ export LAB_MEM LAB_TIMEOUT LAB_IDLE_TIMEOUT LAB_CRASH_GRACE LAB_BOOT_DEADLINE
 # its own record/judge_guest/summary (its main runs only when executed).
 . "$(dirname "${BASH_SOURCE[0]}")/check.sh"
 . "$LAB_DIR/debug-kernel.sh"
+. "$LAB_DIR/coverage.sh"
+# Coverage mode builds the module with gcov, by kbuild in a directory that
+# stays (lab/coverage.sh), instead of build.sh's DKMS build.
+if [ "$LAB_COVERAGE" = 1 ]; then
+	build_module() { coverage_build_module "$@"; }
+fi
 
 # Debug-kernel reports that the common pattern may miss: lockdep and RCU
 # headers, sleeping in atomic context, debugobjects, kmemleak's own failure.
@@ -58,7 +69,7 @@ SCAN_PATTERN="$SCAN_PATTERN"'|inconsistent lock state|suspicious RCU usage|sleep
 
 # stage_debug_tests KVER - the guest's /tests: the suite plus the wrapper.
 stage_debug_tests() {
-	local kver=$1 dir="$LAB_BUILD/$1/tests-debug" need_kmemleak=1
+	local kver=$1 dir="$LAB_BUILD/$1/tests-debug" need_kmemleak=1 gcov=":"
 	[ -n "$LAB_DEBUG_STANDIN" ] && need_kmemleak=0
 	rm -rf "$dir"
 	mkdir -p "$dir"
@@ -72,6 +83,11 @@ stage_debug_tests() {
 	[ -x "$dir/run-tests.sh" ] || die "no run-tests.sh for the guest"
 	# run-tests.sh skips *.sh files, so the helpers never run as tests.
 	mv "$dir/run-tests.sh" "$dir/aioring-run-tests.sh"
+	# Coverage mode: save the module's gcov counts once the suite (whose
+	# last test unloads it) is done.
+	if [ "$LAB_COVERAGE" = 1 ]; then
+		gcov="\"\$1/lab-gcov.sh\" '$(coverage_stage_guest "$dir" "$kver")' || rc=1"
+	fi
 	cat >"$dir/run-tests.sh" <<-EOF
 		#!/bin/sh
 		# check-debug wrapper (lab/check-debug.sh): a first kmemleak scan, the
@@ -80,6 +96,7 @@ stage_debug_tests() {
 		"\$1/lab-kmemleak.sh" baseline $need_kmemleak
 		"\$1/aioring-run-tests.sh" "\$@"
 		rc=\$?
+		$gcov
 		"\$1/lab-kmemleak.sh" check $need_kmemleak || rc=1
 		exit \$rc
 	EOF
@@ -178,7 +195,7 @@ main() {
 		kernel_prepare "$series"
 	else
 		series=debug
-		log "aioring lab check-debug: debug kernel from $DEBUG_SRC_PKG, cache $LAB_CACHE"
+		log "aioring lab check-debug$([ "$LAB_COVERAGE" != 1 ] || echo ' (coverage)'): debug kernel from $DEBUG_SRC_PKG, cache $LAB_CACHE"
 		debug_kernel_prepare
 	fi
 	kver=$(. "$LAB_CACHE/kernels/$series.env" && echo "$KVER")
@@ -195,6 +212,13 @@ main() {
 	# module did not build; there is no kmemleak result to judge then.
 	if [ -e "$LAB_BUILD/$kver/console-check.log" ]; then
 		judge_kmemleak "$kver" "$LAB_BUILD/$kver/console-check.log"
+		if [ "$LAB_COVERAGE" = 1 ]; then
+			if coverage_report "$kver"; then
+				record "$kver" PASS coverage-report
+			else
+				record "$kver" FAIL coverage-report
+			fi
+		fi
 	fi
 	summary
 }

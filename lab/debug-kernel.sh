@@ -101,6 +101,11 @@ debug_recipe() {
 		y DETECT_HUNG_TASK
 		y SOFTLOCKUP_DETECTOR
 		y SLUB_DEBUG
+		# coverage (make coverage, lab/coverage.sh): gcov support only;
+		# nothing of the kernel itself is instrumented, the module is
+		# when built with AIORING_GCOV=1 (Kbuild: GCOV_PROFILE := y)
+		y GCOV_KERNEL
+		n GCOV_PROFILE_ALL
 		# faster build: no debug info, no signing, no hardware the guest lacks
 		y DEBUG_INFO_NONE
 		n DEBUG_INFO
@@ -227,7 +232,7 @@ debug_verify_config() {
 		DEBUG_KMEMLEAK DEBUG_LIST DETECT_HUNG_TASK SOFTLOCKUP_DETECTOR SLUB_DEBUG \
 		DEBUG_FS VIRTIO_PCI VIRTIO_BLK EXT4_FS XFS_FS CRYPTO_CRC32C CONFIGFS_FS \
 		DEVTMPFS BLK_DEV_INITRD MODULES MODULE_UNLOAD SERIAL_8250_CONSOLE \
-		USERFAULTFD MMU_NOTIFIER BLK_DEV_THROTTLING; do
+		USERFAULTFD MMU_NOTIFIER BLK_DEV_THROTTLING GCOV_KERNEL; do
 		grep -qx "CONFIG_$want=y" "$DEBUG_TREE/.config" || missing+=("$want")
 	done
 	grep -qx "CONFIG_BLK_DEV_NULL_BLK=m" "$DEBUG_TREE/.config" || missing+=("BLK_DEV_NULL_BLK=m")
