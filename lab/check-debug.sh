@@ -69,7 +69,7 @@ SCAN_PATTERN="$SCAN_PATTERN"'|inconsistent lock state|suspicious RCU usage|sleep
 
 # stage_debug_tests KVER - the guest's /tests: the suite plus the wrapper.
 stage_debug_tests() {
-	local kver=$1 dir="$LAB_BUILD/$1/tests-debug" need_kmemleak=1 gcov=":"
+	local kver=$1 dir="$LAB_BUILD/$1/tests-debug" need_kmemleak=1 gcov=""
 	[ -n "$LAB_DEBUG_STANDIN" ] && need_kmemleak=0
 	rm -rf "$dir"
 	mkdir -p "$dir"
