@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Description: io_uring history, class "registered files and SCM_RIGHTS
+ * cycles racing with the AF_UNIX garbage collector" (io_uring kept its
+ * registered files in a unix socket of its own, and the collector freed
+ * them under it: CVE-2022-2602, CVE-2023-6531). 1,000 times, as an
+ * unprivileged user: a ring whose fd is in flight on socket a1, a1 in
+ * flight on b1 and b1 on a1 (a cycle the collector may take), a1, b1 and
+ * a0 registered in the ring, sometimes a poll pending on a1; then every
+ * descriptor is closed, in random order, while another process makes and
+ * closes garbage cycles without pause so the collector always runs. Half
+ * of the rounds unregister (or update away) the files first: the
+ * collector must then free the cycle and with it the ring's last file,
+ * and the ring must go within 3 s. In the other half only the owner's
+ * exit can free the ring (the collector cannot see through it); each
+ * batch of 50 rounds runs in a process of its own whose exit must free
+ * them all. The module refcount comes back to where it was.
+ */
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "t_helpers.h"
+
+#define ROUNDS		1000
+#define BATCH		50
+#define TIME_CAP_NS	(80ULL * 1000 * 1000 * 1000)
+
+static void send_fds(int sock, const int *fds, unsigned n)
+{
+	char cbuf[CMSG_SPACE(4 * sizeof(int))];
+	char byte = 's';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = CMSG_SPACE(n * sizeof(int)),
+	};
+	struct cmsghdr *cm;
+
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+	if (sendmsg(sock, &msg, MSG_DONTWAIT) != 1)
+		t_fail("sendmsg SCM_RIGHTS: %s", t_errname(errno));
+}
+
+/* A cycle of two sockets and nothing else: garbage for the collector. */
+static void make_garbage(void)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+		t_fail("socketpair: %s", t_errname(errno));
+	send_fds(sv[0], &sv[0], 1);
+	send_fds(sv[1], &sv[1], 1);
+	close(sv[0]);
+	close(sv[1]);		/* a close with fds in flight runs the collector */
+}
+
+static void close_shuffled(int *fds, unsigned n)
+{
+	unsigned i;
+
+	for (i = n - 1; i > 0; i--) {
+		unsigned j = (unsigned)t_rand_below(i + 1);
+		int x = fds[i];
+
+		fds[i] = fds[j];
+		fds[j] = x;
+	}
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/*
+ * One round. @collectable: break the ring's hold on the sockets first, so
+ * that the collector frees the cycle and the ring with it.
+ */
+static void round_once(unsigned nr, int collectable)
+{
+	struct aioring ring;
+	int a[2], b[2], fds[5], reg[3];
+	long before = t_module_refcnt();
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, a) ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, b))
+		t_fail("socketpair: %s", t_errname(errno));
+	t_ring_init(&ring, 4, 0);
+	send_fds(a[0], &ring.ring_fd, 1);	/* the ring rides on a1 */
+	send_fds(b[0], &a[1], 1);		/* a1 on b1 */
+	send_fds(a[0], &b[1], 1);		/* b1 on a1: a cycle */
+	reg[0] = a[1];
+	reg[1] = b[1];
+	reg[2] = a[0];
+	T_RES(aioring_register_files(&ring, reg, 3), 0);
+	if (nr % 3 == 0) {
+		struct aioring_sqe *sqe = t_get_sqe(&ring);
+
+		aioring_prep_poll_add(sqe, 0, POLLPRI);
+		sqe->flags |= AIORING_SQE_FIXED_FILE;
+		aioring_sqe_set_data64(sqe, 0x9c);
+		t_submit(&ring, 1);
+	}
+	if (collectable) {
+		if (nr & 2) {
+			T_RES(aioring_unregister_files(&ring), 0);
+		} else {
+			int empty[2] = { -1, -1 };
+
+			/* a0 stays: it is not in flight, so no cycle. */
+			T_RES(aioring_register_files_update(&ring, 0, empty, 2), 2);
+		}
+	}
+	/* The mappings would hold the ring: only the descriptors remain. */
+	fds[0] = ring.ring_fd;
+	ring.ring_fd = -1;
+	aioring_queue_exit(&ring);
+	fds[1] = a[0];
+	fds[2] = a[1];
+	fds[3] = b[0];
+	fds[4] = b[1];
+	close_shuffled(fds, 5);
+	make_garbage();
+	if (collectable && before >= 0) {
+		uint64_t deadline = t_now_ns() + 3000ULL * 1000 * 1000;
+		long now;
+
+		while ((now = t_module_refcnt()) != before &&
+		       t_now_ns() < deadline) {
+			make_garbage();
+			t_sleep_ms(5);
+		}
+		if (now != before)
+			t_fail("round %u: refcnt %ld 3 s after the cycle became garbage, %ld before the ring: the ring was not freed",
+			       nr, now, before);
+	}
+}
+
+/* Garbage cycles without pause, so that the collector runs all along. */
+static void hammer(void)
+{
+	for (;;) {
+		make_garbage();
+		if (getppid() == 1)
+			_exit(0);
+	}
+}
+
+int main(void)
+{
+	uint64_t t0;
+	long base, now;
+	pid_t hpid;
+	unsigned done = 0;
+
+	t_require_device();
+	if (getuid() != 0)
+		t_skip("needs root to drop privileges");
+	t_seed_random();
+	base = t_wait_refcnt(0, 5000);
+	if (base < 0)
+		t_skip("no /sys/module/aioring/refcnt (module built in?)");
+	t_become_user(T_USER_UID);
+
+	hpid = T_SYSOK(fork());
+	if (hpid == 0)
+		hammer();
+	t0 = t_now_ns();
+	while (done < ROUNDS && t_now_ns() - t0 < TIME_CAP_NS) {
+		unsigned first = done;
+		pid_t pid = T_SYSOK(fork());
+
+		if (pid == 0) {
+			unsigned i;
+
+			t_seed_random();
+			for (i = first; i < first + BATCH; i++)
+				round_once(i, (int)t_rand_below(2));
+			_exit(T_EXIT_PASS);
+		}
+		t_expect_child_exit(pid, 0, "batch of rounds");
+		done += BATCH;
+		/* The owner's exit frees the rings only the cycle held. */
+		now = t_wait_refcnt(base, 10000);
+		if (now != base) {
+			kill(hpid, SIGKILL);
+			t_fail("after %u rounds: module refcnt %ld 10 s after the owner exited, %ld before: rings leaked",
+			       done, now, base);
+		}
+	}
+	kill(hpid, SIGKILL);
+	waitpid(hpid, NULL, 0);
+	t_log("%u rounds in %llu ms", done,
+	      (unsigned long long)((t_now_ns() - t0) / 1000000));
+	if (done < ROUNDS)
+		t_fail("only %u of %u rounds within %llu s", done, ROUNDS,
+		       TIME_CAP_NS / 1000000000ULL);
+	now = t_wait_refcnt(base, 5000);
+	if (now != base)
+		t_fail("module refcnt %ld at the end, %ld before", now, base);
+	return T_EXIT_PASS;
+}
