@@ -16,6 +16,8 @@
 #                          once from linux-source-6.1 (~20 min on 2 cores; not CI)
 #   make coverage          check-debug with a gcov-built module: lines and branches
 #                          of module/*.c the suite runs, in build-coverage/coverage.txt
+#   make check-rt          the suite on Debian's PREEMPT_RT kernels (the rt-amd64
+#                          flavour) of KERNELS; not CI (lab/README.md: what it costs)
 #   make install           modules_install + libaioring install
 #   make dkms-install      copy the source to /usr/src and dkms add/build/install
 #                          (for the running kernel; DKMS_KERNEL= for another)
@@ -87,6 +89,9 @@ check-debug:
 coverage:
 	bash lab/coverage.sh
 
+check-rt:
+	bash lab/check-rt.sh
+
 install: module-install
 	$(MAKE) -C lib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	$(MAKE) -C lib/aio install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
@@ -137,7 +142,7 @@ clean:
 	$(MAKE) -C fio clean
 
 .PHONY: tools
-.PHONY: all module module-install sparse lib tests examples check check-debug coverage demo install \
+.PHONY: all module module-install sparse lib tests examples check check-debug coverage check-rt demo install \
 	dkms-src dkms-install dkms-uninstall clean
 
 # Debian packages (debian/, dh with dh-dkms) built by lab/deb.sh from a copy

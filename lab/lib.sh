@@ -22,6 +22,11 @@ LAB_HOST_PACKAGES="qemu-system-x86 mmdebstrap busybox-static cpio e2fsprogs xfsp
 LAB_CACHE=${LAB_CACHE:-/var/cache/aioring-lab}
 LAB_BUILD=${LAB_BUILD:-$LAB_CACHE/build}
 KERNELS=${KERNELS:-5.10 6.1 6.12 7.2}
+# Kernel flavour: empty for Debian's stock amd64 kernels, "rt" for the
+# PREEMPT_RT ones (lab/check-rt.sh).  A kernel is named by a key: the series
+# alone ("6.1") is the stock flavour, SERIES-FLAVOUR ("6.1-rt") another; its
+# description is $LAB_CACHE/kernels/<key>.env (lab/kernels.sh).
+LAB_FLAVOUR=${LAB_FLAVOUR:-}
 # Seconds one guest may run before it counts as hung.
 LAB_TIMEOUT=${LAB_TIMEOUT:-1200}
 # auto: use KVM when a probe guest boots under it (boot.sh accel_choose);
@@ -123,9 +128,33 @@ mirror_security() {
 	_apt_sources | awk '$2 ~ /-security$/ && $1 ~ /^(https?|file):/ { print $1; exit }'
 }
 
-# suite_of SERIES - the Debian suite whose kernel is that series.
-suite_of() {
+# kernel_key SERIES - the key of SERIES in the flavour LAB_FLAVOUR ("6.1"
+# -> "6.1-rt"); a key that names a flavour already is left as it is.
+kernel_key() {
 	case "$1" in
+	*-*) echo "$1" ;;
+	*) echo "$1${LAB_FLAVOUR:+-$LAB_FLAVOUR}" ;;
+	esac
+}
+
+# key_series KEY, key_flavour KEY - "6.1" and "rt" of "6.1-rt" ("" for a
+# stock key).
+key_series() { echo "${1%%-*}"; }
+key_flavour() {
+	case "$1" in
+	*-*) echo "${1#*-}" ;;
+	esac
+}
+
+# flavour_suffix FLAVOUR - what Debian's package names end in for that
+# flavour: amd64 (stock) or rt-amd64 (linux-headers-rt-amd64,
+# linux-image-6.1.0-57-rt-amd64).
+flavour_suffix() { echo "${1:+$1-}amd64"; }
+
+# suite_of SERIES - the Debian suite whose kernel is that series (a key's
+# flavour does not matter).
+suite_of() {
+	case "${1%%-*}" in
 	5.10) echo bullseye ;;
 	6.1) echo bookworm ;;
 	6.12) echo trixie ;;
