@@ -7,13 +7,15 @@
  * request on a file open in the other mode -EBADF; READ into a read-only
  * or PROT_NONE page, WRITE from PROT_NONE, a READV iovec array that runs
  * into an unmapped page -EFAULT; FSYNC on a socket or with buf_index
- * -EINVAL; HIPRI and unknown rw_flags on the fixed opcodes; a fixed file
+ * -EINVAL; READ or WRITE of a signalfd -EOPNOTSUPP; HIPRI and unknown rw_flags on the fixed opcodes; a fixed file
  * index out of range on READ_FIXED, FSYNC and with SQE_ASYNC -EBADF.
  */
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -56,7 +58,8 @@ int main(void)
 	struct aioring_sqe s;
 	struct iovec *iov;
 	char path[256];
-	int file, rdonly, wronly, dir, opath, efd, sv[2], pfd[2];
+	int file, rdonly, wronly, dir, opath, efd, sfd, sv[2], pfd[2];
+	sigset_t mask;
 
 	t_require_device();
 	file = t_create_file(8192, NULL, path, sizeof(path));
@@ -67,6 +70,9 @@ int main(void)
 	efd = T_SYSOK(eventfd(1, EFD_CLOEXEC));
 	T_SYSOK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	T_SYSOK(pipe2(pfd, O_CLOEXEC));
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGUSR1);
+	sfd = T_SYSOK(signalfd(-1, &mask, SFD_CLOEXEC));
 	/*
 	 * Page 0 read-write, 1 read-only, 2 PROT_NONE, 3 read-write, 4
 	 * unmapped. An iovec at the end of pages 1 and 3 has its successor in
@@ -113,6 +119,11 @@ int main(void)
 	expect("WRITE to a pipe's read end", &s, -EBADF);
 	s = rw(AIORING_OP_FSYNC, sv[0], NULL, 0);
 	expect("FSYNC of a socket", &s, -EINVAL);
+	/* A signalfd read by the module's threads would read theirs. */
+	s = rw(AIORING_OP_READ, sfd, buf, sizeof(struct signalfd_siginfo));
+	expect("READ of a signalfd", &s, -EOPNOTSUPP);
+	s = rw(AIORING_OP_WRITE, sfd, buf, sizeof(struct signalfd_siginfo));
+	expect("WRITE to a signalfd", &s, -EOPNOTSUPP);
 
 	/* Memory that cannot do it */
 	s = rw(AIORING_OP_READ, file, pages + 4096, 512);
