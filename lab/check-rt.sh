@@ -112,6 +112,11 @@ main() {
 		took[$key]=$(( $(date +%s) - t ))
 		log "kernel $key: build, boot and suite took ${took[$key]}s"
 	done
+	echo
+	echo "==== check-rt: seconds per kernel (module build, guest, judging) ===="
+	for key in "${keys[@]}"; do
+		echo "$(. "$LAB_CACHE/kernels/$key.env" && echo "$KVER"): ${took[$key]}s"
+	done
 	summary
 }
 
