@@ -257,10 +257,19 @@ prepare_chroot() {
 	chroot_ensure "$suite" "$flavour"
 	if [ -n "$flavour" ]; then
 		for a in $(flavour_abis "$dir" "$flavour"); do
+			# A kernel whose image could not be downloaded is not
+			# tried again before LAB_REFRESH=1.
+			[ "${LAB_REFRESH:-0}" != 1 ] || rm -f "$LAB_CACHE/debs/$a.unavailable"
+			if [ -e "$LAB_CACHE/debs/$a.unavailable" ]; then
+				log "$flavour kernel $a: not tried, its image could not be downloaded on $(cat "$LAB_CACHE/debs/$a.unavailable") (LAB_REFRESH=1 tries again)"
+				continue
+			fi
 			if chroot_download "$dir" "$suite" "$a"; then
 				abi=$a
 				break
 			fi
+			mkdir -p "$LAB_CACHE/debs"
+			date -u +%FT%TZ >"$LAB_CACHE/debs/$a.unavailable"
 			log "no $flavour kernel $a to download from $suite; trying the next older one"
 		done
 		[ -n "$abi" ] || die "no $flavour kernel of $suite can be downloaded"
