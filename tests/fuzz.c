@@ -1671,8 +1671,19 @@ static void end_now(struct thr *t)
 		kill(getpid(), SIGKILL);
 		for (;;)
 			pause();
-	case END_EXEC:
+	case END_EXEC: {
+		sigset_t ss;
+
+		/*
+		 * A SIGUSR1 of the chaos thread may be pending for this thread:
+		 * it would outlive exec and kill the new image. Blocked, the
+		 * new image ignores it first.
+		 */
+		sigemptyset(&ss);
+		sigaddset(&ss, SIGUSR1);
+		pthread_sigmask(SIG_BLOCK, &ss, NULL);
 		execl(self_exe, "fuzz", "--exec-child", (char *)NULL);
+	}
 		fz_fail(t, "exec %s: %s", self_exe, t_errname(errno));
 	default:
 		break;
@@ -2101,6 +2112,12 @@ static void supervisor(unsigned slot, uint64_t t_end)
 static int exec_child(void)
 {
 	struct aioring ring;
+	sigset_t ss;
+
+	signal(SIGUSR1, SIG_IGN);
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGUSR1);
+	sigprocmask(SIG_UNBLOCK, &ss, NULL);
 
 	if (aioring_queue_init(4, &ring, 0) == 0) {
 		t_nop_roundtrip(&ring, 7);
