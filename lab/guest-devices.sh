@@ -11,6 +11,8 @@
 #   nullb1  xfs,  AIORING_TEST_DIR_SLOW_XFS  (same)
 #   nullb2  raw,  AIORING_TEST_POLL_DEV      (poll queues, memory-backed)
 #   nullb3  ext4, AIORING_TEST_DIR_SLOWER    (10 ms latency, memory-backed)
+#   nullb4  ext4, AIORING_TEST_DIR_POLL      (poll queues, 512-byte sectors)
+#   nullb5  raw,  AIORING_TEST_SHALLOW_DEV   (one tag, 1 ms latency)
 # A device or file system that cannot be made is reported and its
 # variable left unset; the tests that need it then skip, saying why.
 
@@ -91,4 +93,28 @@ if ext4_nullb nullb3 /mnt/slower 64 $SLOWER; then
 	devsay "ext4 on nullb3 (10 ms) at /mnt/slower"
 else
 	devsay "no ext4 on a 10 ms device"
+fi
+# ext4 on a device with poll queues and 512-byte sectors, for polled
+# O_DIRECT through a file system (tests/iopoll-unaligned). Filled first for
+# the reason given for nullb2.
+if mknullb nullb4 size=32 queue_mode=2 irqmode=0 memory_backed=1 \
+	blocksize=512 poll_queues=1 &&
+	dd if=/dev/zero of=/dev/nullb4 bs=1M count=32 conv=fsync 2>/dev/null &&
+	LD_LIBRARY_PATH=$L/lib $L/sbin/mke2fs -q -F -t ext4 -b 4096 \
+		-E lazy_itable_init=0,lazy_journal_init=0 /dev/nullb4 &&
+	mkdir -p /mnt/polled && mount -t ext4 -o noatime /dev/nullb4 /mnt/polled; then
+	export AIORING_TEST_DIR_POLL=/mnt/polled
+	devsay "ext4 on polled nullb4 at /mnt/polled"
+else
+	devsay "no ext4 on a polled device"
+fi
+# A device with one tag and 1 ms of latency: REQ_NOWAIT bios beyond the
+# first come back -EAGAIN from the block layer (tests/rw-reissue).
+if mknullb nullb5 size=16 queue_mode=2 irqmode=2 completion_nsec=1000000 \
+	memory_backed=1 blocksize=4096 hw_queue_depth=1 submit_queues=1 &&
+	dd if=/dev/zero of=/dev/nullb5 bs=1M count=16 conv=fsync 2>/dev/null; then
+	export AIORING_TEST_SHALLOW_DEV=/dev/nullb5
+	devsay "one-tag raw device /dev/nullb5"
+else
+	devsay "no one-tag null_blk device"
 fi

@@ -8,6 +8,7 @@
 # the accelerator decision is made again here). Not part of `make check`.
 #
 #   lab/quick.sh 6.1 reg-buffers iopoll
+#   lab/quick.sh 6.1 'fuzz --seed 0x1234 --replay 7'   # a test with arguments
 #   LAB_BUILD=/tmp/qb lab/quick.sh 7.2        # a private build directory
 #
 # Use a LAB_BUILD of your own when another run is going on.
@@ -37,8 +38,18 @@ if [ $# -eq 0 ]; then
 	cp -a "$REPO_DIR/tests/build/." "$sub/"
 else
 	for t; do
-		[ -e "$REPO_DIR/tests/build/$t" ] || die "no test $t in tests/build"
-		cp -a "$REPO_DIR/tests/build/$t" "$sub/"
+		name=${t%% *}
+		[ -e "$REPO_DIR/tests/build/$name" ] || die "no test $name in tests/build"
+		if [ "$name" = "$t" ]; then
+			cp -a "$REPO_DIR/tests/build/$name" "$sub/"
+		else
+			# With arguments: the binary where run-tests.sh does not
+			# look (a directory), a script of the same name running it.
+			mkdir -p "$sub/bin"
+			cp -a "$REPO_DIR/tests/build/$name" "$sub/bin/"
+			printf '#!/bin/sh\nexec /tests/bin/%s\n' "$t" >"$sub/$name"
+			chmod 0755 "$sub/$name"
+		fi
 	done
 fi
 install -m 0755 "$REPO_DIR/tests/run-tests.sh" "$sub/run-tests.sh"

@@ -78,16 +78,32 @@ static inline int aior_import_ubuf(int dir, void __user *buf, size_t len,
  * drop it unless the write was queued, so only the async completion is
  * ours.
  */
-static inline void aior_kiocb_start_write(struct kiocb *kiocb)
+static inline bool aior_kiocb_start_write(struct kiocb *kiocb)
 {
-#ifndef AIOR_HAVE_VFS_WRITE_TAKES_FREEZE
 	struct inode *inode = file_inode(kiocb->ki_filp);
 
-	if (S_ISREG(inode->i_mode)) {
+	if (!S_ISREG(inode->i_mode))
+		return true;
+#ifndef AIOR_HAVE_VFS_WRITE_TAKES_FREEZE
+	if (kiocb->ki_flags & IOCB_NOWAIT) {
+		if (!sb_start_write_trylock(inode->i_sb))
+			return false;
+	} else {
 		sb_start_write(inode->i_sb);
-		__sb_writers_release(inode->i_sb, SB_FREEZE_WRITE);
 	}
+	__sb_writers_release(inode->i_sb, SB_FREEZE_WRITE);
+#else
+	/*
+	 * vfs_iocb_iter_write() takes the protection itself, blocking. A
+	 * freeze marks the superblock before it waits for writers, so a
+	 * NOWAIT write that sees the mark does not try; one that misses it
+	 * by a hair may still wait in there, until the thaw.
+	 */
+	if ((kiocb->ki_flags & IOCB_NOWAIT) &&
+	    READ_ONCE(inode->i_sb->s_writers.frozen) != SB_UNFROZEN)
+		return false;
 #endif
+	return true;
 }
 
 static inline void aior_kiocb_end_write(struct kiocb *kiocb)
@@ -210,5 +226,21 @@ static inline struct mem_cgroup *aior_set_active_memcg(struct mem_cgroup *memcg)
 #ifndef AIOR_HAVE_MODULE_PUT_AND_KTHREAD_EXIT
 #define module_put_and_kthread_exit(code)	module_put_and_exit(code)
 #endif
+
+/*
+ * Pin with the mmap lock held by the caller, who checked the VMAs under it
+ * (rsrc.c). 6.5 dropped the vmas argument.
+ */
+static inline long aior_pin_user_pages_locked(unsigned long start,
+					      unsigned long nr,
+					      unsigned int gup_flags,
+					      struct page **pages)
+{
+#ifdef AIOR_HAVE_PIN_USER_PAGES_VMAS
+	return pin_user_pages(start, nr, gup_flags, pages, NULL);
+#else
+	return pin_user_pages(start, nr, gup_flags, pages);
+#endif
+}
 
 #endif /* AIOR_COMPAT_H */

@@ -11,6 +11,7 @@
 #include <linux/completion.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/llist.h>
 #include <linux/mmu_notifier.h>
@@ -83,7 +84,12 @@ struct aior_buf_table {
 	refcount_t		refs;
 	unsigned int		nr;
 	unsigned long		acct_pages;	/* charged to user->locked_vm */
-	struct user_struct	*user;
+	unsigned long		pinned_pages;	/* charged to mm->pinned_vm */
+	struct user_struct	*user;		/* creds->user */
+	const struct cred	*creds;		/* get_cred()ed */
+	struct mm_struct	*mm;		/* mmgrab()ed */
+	/* The last put may come from IRQ context: unpinning is deferred. */
+	struct work_struct	free_work;
 	struct aior_buf		bufs[];
 };
 
@@ -147,6 +153,8 @@ struct aior_ctx {
 	u32			flags;
 	unsigned long		acct_pages;	/* charged to user->locked_vm */
 	bool			setup_done;	/* store-release after setup */
+	/* Set up by a 32-bit task: its iovecs are struct compat_iovec. */
+	bool			compat;
 
 	/* The ring's owner, taken at open. */
 	struct mm_struct	*mm;		/* mmgrab()ed; ENTER must come from it */
@@ -296,7 +304,6 @@ struct aior_poll {
 	bool			missed_wake;	/* during arming; ctx->poll_lock */
 	bool			done;		/* completion claimed; ctx->poll_lock */
 	__poll_t		events;		/* requested | POLLERR | POLLHUP */
-	atomic_t		ready;		/* events wakeups reported */
 	unsigned long		work_state;	/* AIOR_POLL_WORK_QUEUED, _FREED */
 	struct list_head	node;		/* on ctx->poll_list; ctx->poll_lock */
 	struct aior_work	work;		/* settles the poll after a wakeup */
@@ -312,6 +319,8 @@ enum {
 	AIOR_F_USER_NOWAIT	= 1 << 0,	/* RWF_NOWAIT: -EAGAIN is the result */
 	AIOR_F_FORCE_ASYNC	= 1 << 1,	/* SQWQ mode or AIORING_SQE_ASYNC */
 	AIOR_F_IOPOLL		= 1 << 3,	/* on ctx->iopoll_list */
+	/* -EAGAIN came through ->ki_complete: a worker issues it again. */
+	AIOR_F_REISSUE		= 1 << 4,
 };
 
 /* How a request is being issued: the issue() flags. */
@@ -402,6 +411,19 @@ static inline bool aior_file_nowait(struct file *file)
  * the submitter itself, the SQ thread acting as the ring's owner, or a
  * retry that already captured it.
  */
+/*
+ * The absolute deadline @ns from now. A timeout too long to add (up to
+ * U64_MAX ns from userspace) is no timeout at all, not one in the past.
+ */
+static inline ktime_t aior_deadline(u64 ns)
+{
+	ktime_t now = ktime_get();
+
+	if (ns >= (u64)(KTIME_MAX - now))
+		return KTIME_MAX;
+	return ktime_add_ns(now, ns);
+}
+
 static inline void aior_req_capture_creds(struct aior_req *req)
 {
 	if (!req->creds)

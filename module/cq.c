@@ -295,15 +295,26 @@ int aior_cq_wait(struct aior_ctx *ctx, u32 min_events,
 			return ret;
 	}
 	if (has_timeout)
-		expires = ktime_add_ns(ktime_get(), timeout_ns);
+		expires = aior_deadline(timeout_ns);
 
 	for (;;) {
-		aior_cq_overflow_flush(ctx);
+		bool flushed;
+
 		/* Punted work whose worker could not start yet: try again. */
 		aior_wpool_grow(ctx);
 		prepare_to_wait(&ctx->cq_wait, &wait, TASK_INTERRUPTIBLE);
+		/*
+		 * Flush once on the waitqueue: a completion parked from now on
+		 * wakes us. What was parked before is moved here, or it stays
+		 * because the CQ is full, and then there is enough to return,
+		 * unless userspace reaped in between: no completion will wake
+		 * us for what is still parked, so look again, do not sleep.
+		 */
+		flushed = aior_cq_overflow_flush(ctx);
 		if (aior_cq_ready(ctx) >= min_events)
 			break;
+		if (!flushed)
+			continue;
 		/* Its owner is gone: no CQE will come (teardown.c wakes us). */
 		if (aior_ctx_dead(ctx)) {
 			ret = -EOWNERDEAD;

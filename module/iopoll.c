@@ -8,6 +8,11 @@
  * interrupt instead; the reaper then just finds them done.
  *
  * Teardown must reap everything: nobody else ever will.
+ *
+ * Submission tries without blocking; a request that would block goes to a
+ * worker, which issues it and then polls for it itself (aior_iopoll_own()):
+ * it is never on iopoll_list, whose poller may be the very thread the file
+ * system made the worker wait for.
  */
 #include <linux/fs.h>
 #include <linux/ktime.h>
@@ -50,7 +55,7 @@ int aior_iopoll_reap(struct aior_ctx *ctx, bool spin)
 int aior_iopoll_wait(struct aior_ctx *ctx, u32 min_events, bool has_timeout,
 		     u64 timeout_ns)
 {
-	ktime_t end = ktime_add_ns(ktime_get(), timeout_ns);
+	ktime_t end = aior_deadline(timeout_ns);
 	int ret = 0;
 
 	min_events = min(min_events, ctx->cq_entries);
@@ -89,4 +94,20 @@ void aior_iopoll_drain(struct aior_ctx *ctx)
 		aior_iopoll_reap(ctx, true);
 		cond_resched();
 	}
+}
+
+/*
+ * In the worker that issued polled @req: poll its file until it is done,
+ * then post it. A signal does not stop this: the bio is in flight and
+ * points at the request, and the device completes it in bounded time.
+ */
+void aior_iopoll_own(struct aior_req *req)
+{
+	/* Pairs with smp_store_release() in aior_iopoll_ki_complete(). */
+	while (!smp_load_acquire(&req->iopoll_done)) {
+		aior_file_iopoll(&req->rw.kiocb, true);
+		cond_resched();
+	}
+	aior_stat_inc(req->ctx, iopoll_reaped);
+	aior_rw_iopoll_done(req);
 }

@@ -19,6 +19,7 @@
  * when its last reference goes. Its threads belong to its owner
  * (worker.c).
  */
+#include <linux/compat.h>
 #include <linux/atomic.h>
 #include <linux/build_bug.h>
 #include <linux/capability.h>
@@ -157,6 +158,8 @@ static int aior_open(struct inode *inode, struct file *file)
 	ctx->mm = current->mm;
 	mmgrab(ctx->mm);
 	ctx->creds = get_current_cred();
+	/* The SQ thread is no 32-bit task: it reads iovecs as the owner. */
+	ctx->compat = in_compat_syscall();
 	ctx->owner_tgid = get_pid(task_tgid(current));
 	ctx->owner = get_task_struct(current->group_leader);
 	/* The ring's threads allocate on the owner's behalf (worker.c). */

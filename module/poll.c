@@ -20,12 +20,12 @@
  * that mask lacks the requested events (as fs/aio.c and io_uring do).
  *
  * The wakeup callback runs under the waitqueue's lock, in any context. It
- * only filters on the event mask in the wakeup key, takes its entry off
- * the queue when the key says the poll is satisfied (adding the mask to
- * @ready), and queues the poll's work item, holding a request reference
- * for it. A wakeup without a key leaves the entry armed: the work item
- * looks at the file with vfs_poll(). The work item runs on the ring's
- * async thread (worker.c).
+ * only filters on the event mask in the wakeup key and queues the poll's
+ * work item, holding a request reference for it; the entry stays armed.
+ * A key is a hint, not the file's state (a socket names every read event
+ * for any datagram), so the work item always asks vfs_poll() what is ready
+ * and completes the poll only with that. The work item runs on the
+ * ring's async thread (worker.c).
  *
  * Who completes: exactly one of the arming path, the work item,
  * POLL_REMOVE and ring teardown. Each decides under ctx->poll_lock, and
@@ -39,9 +39,8 @@
  * path is inside vfs_poll(), the work item leaves the verdict to it
  * (@arming, @missed_wake): ->poll may still be adding the second entry.
  *
- * POLL_REMOVE answers -EALREADY for a poll a wakeup has satisfied but
- * whose work item has not posted it yet: the event has happened and its
- * CQE follows. Ring teardown cancels every pending poll before it waits
+ * POLL_REMOVE cancels any poll that is not done: only the owner of the
+ * completion, deciding under poll_lock, settles one. Ring teardown cancels every pending poll before it waits
  * for request references, so closing a ring never waits for an event.
  *
  * All of this uses interfaces present unchanged on every supported kernel
@@ -50,6 +49,7 @@
  */
 #include <linux/dcache.h>
 #include <linux/file.h>
+#include <linux/kallsyms.h>
 #include <linux/magic.h>
 #include <linux/poll.h>
 #include <linux/rcupdate.h>
@@ -89,7 +89,7 @@ static void aior_poll_queue_work(struct aior_poll *p)
 	 * it looks at the file, so a wakeup after that queues it again. The
 	 * reference keeps the request for the work item.
 	 *
-	 * What the caller stored (@ready, AIOR_POLL_FREED) must be visible
+	 * What the caller stored (AIOR_POLL_FREED) must be visible
 	 * before the bit is read: against the work item's clear_bit() and
 	 * smp_mb__after_atomic() this is store buffering, and a failed
 	 * test_and_set_bit() need not order anything (the generic one
@@ -129,21 +129,12 @@ static int aior_poll_wake(struct wait_queue_entry *wait, unsigned int mode,
 	/* Not what we wait for. */
 	if (mask && !(mask & p->events))
 		return 0;
-	if (mask) {
-		/* Satisfied: leave this queue; the work item posts @ready. */
-		list_del_init(&wait->entry);
-		atomic_or((__force int)(mask & p->events), &p->ready);
-		aior_poll_queue_work(p);
-		/*
-		 * Off the queue for good: detach must not lock it again, or
-		 * it would touch a waitqueue that may have been freed since
-		 * (as io_uring clears poll->head here). After queueing, as
-		 * for POLLFREE: the work item holds the request.
-		 */
-		smp_store_release(&e->head, NULL);
-		return 1;
-	}
-	/* Without a key we cannot tell: the work item polls the file. */
+	/*
+	 * A key says what may have happened, not what the file reports: a
+	 * socket's sock_def_readable() says EPOLLIN|EPOLLPRI|EPOLLRDNORM|
+	 * EPOLLRDBAND for any datagram. The work item asks vfs_poll(); the
+	 * entry stays armed until it has.
+	 */
 	aior_poll_queue_work(p);
 	return 1;
 }
@@ -189,8 +180,8 @@ static bool aior_poll_freed(struct aior_poll *p)
 }
 
 /*
- * Take every entry off its waitqueue, unless a wakeup already did (a
- * keyed one that satisfied the poll, or POLLFREE) and cleared its head. A
+ * Take every entry off its waitqueue, unless POLLFREE already did and
+ * cleared its head. A
  * head read as non-NULL within rcu_read_lock() may be locked even if
  * POLLFREE is freeing it; pairs with the smp_store_release()s in
  * aior_poll_wake(). Called with ctx->poll_lock held.
@@ -230,10 +221,8 @@ static void aior_poll_finish(struct aior_poll *p)
  */
 static bool aior_poll_settle(struct aior_poll *p, __poll_t mask, int *res)
 {
-	__poll_t ready = (__force __poll_t)atomic_read(&p->ready) | mask;
-
-	if (ready)
-		*res = mangle_poll(ready);
+	if (mask)
+		*res = mangle_poll(mask);
 	else if (aior_poll_freed(p))
 		*res = -ECANCELED;
 	else
@@ -243,13 +232,12 @@ static bool aior_poll_settle(struct aior_poll *p, __poll_t mask, int *res)
 }
 
 /*
- * Cancel @p (ctx->poll_lock held, @p not done). Unless @force, a poll that
- * a wakeup already satisfied is left to post its event: -EALREADY.
+ * Cancel @p (ctx->poll_lock held, @p not done). A wakeup does not settle a
+ * poll (only a vfs_poll() under poll_lock does), so there is no event in
+ * flight to leave alone: cancelling always works.
  */
-static int aior_poll_cancel_one(struct aior_poll *p, bool force)
+static int aior_poll_cancel_one(struct aior_poll *p)
 {
-	if (!force && atomic_read(&p->ready))
-		return -EALREADY;
 	aior_poll_finish(p);
 	return 0;
 }
@@ -305,7 +293,7 @@ static void aior_poll_work_fn(struct aior_work *work)
 	 * reference may go (aior_req_complete() parks requests without
 	 * their file).
 	 */
-	if (!atomic_read(&p->ready) && !aior_poll_freed(p))
+	if (!aior_poll_freed(p))
 		file = get_file(req->file);
 	spin_unlock_irq(&ctx->poll_lock);
 
@@ -334,14 +322,47 @@ out_unlock:
  * Is @file a signalfd? Its ->poll reports the signals of current, and its
  * wakeups carry no key, so every look at it would be made by a kworker
  * (or the SQ thread) on that thread's own signals: the poll would never
- * complete. Refuse it, as a poll that can never work. signalfd_fops is
- * not exported; a signalfd is the anonymous inode file named "[signalfd]"
- * (anon_inode_getfile*() names it so on every supported kernel).
+ * complete. Refuse it, as a poll that can never work.
+ *
+ * signalfd_fops is not exported, and a dentry name proves nothing, so the
+ * kernel's symbol table says whose ->poll an anonymous-inode file has:
+ * "signalfd_poll". A lookup is slow; the f_op found to be a signalfd's is
+ * kept, and so are a few found not to be (eventfd, timerfd, epoll...).
+ * Racing writers store the same answers, so plain stores are enough.
  */
+#define AIOR_FOPS_SEEN	8
+static const struct file_operations *aior_signalfd_fops;
+static const struct file_operations *aior_other_fops[AIOR_FOPS_SEEN];
+static unsigned int aior_other_fops_next;
+
 bool aior_is_signalfd(struct file *file)
 {
-	return file_inode(file)->i_sb->s_magic == ANON_INODE_FS_MAGIC &&
-	       !strcmp(file->f_path.dentry->d_name.name, "[signalfd]");
+	const struct file_operations *fops = file->f_op;
+	char sym[KSYM_SYMBOL_LEN];
+	unsigned int i;
+
+	if (fops == READ_ONCE(aior_signalfd_fops))
+		return true;
+	if (file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC ||
+	    !fops->poll)
+		return false;
+	for (i = 0; i < AIOR_FOPS_SEEN; i++)
+		if (READ_ONCE(aior_other_fops[i]) == fops)
+			return false;
+	if (IS_ENABLED(CONFIG_KALLSYMS)) {
+		sprint_symbol_no_offset(sym, (unsigned long)fops->poll);
+		if (strcmp(sym, "signalfd_poll")) {
+			i = READ_ONCE(aior_other_fops_next);
+			WRITE_ONCE(aior_other_fops[i % AIOR_FOPS_SEEN], fops);
+			WRITE_ONCE(aior_other_fops_next, i + 1);
+			return false;
+		}
+	} else if (strcmp(file->f_path.dentry->d_name.name, "[signalfd]")) {
+		/* No symbols to ask: the name anon_inode_getfile() gave it. */
+		return false;
+	}
+	WRITE_ONCE(aior_signalfd_fops, fops);
+	return true;
 }
 
 int aior_poll_add_prep(struct aior_req *req, const struct aioring_sqe *sqe)
@@ -392,7 +413,6 @@ static int aior_poll_arm(struct aior_poll *p, struct file *file)
 	p->arming = true;
 	p->missed_wake = false;
 	p->done = false;
-	atomic_set(&p->ready, 0);
 	clear_bit(AIOR_POLL_FREED, &p->work_state);
 	INIT_LIST_HEAD(&p->node);
 
@@ -492,7 +512,7 @@ int aior_poll_remove(struct aior_req *req, unsigned int issue_flags)
 		/* A request waiting for readiness is not a POLL_ADD. */
 		if (p->apoll || p->req->user_data != req->poll_remove.target)
 			continue;
-		ret = aior_poll_cancel_one(p, false);
+		ret = aior_poll_cancel_one(p);
 		if (!ret)
 			target = p->req;
 		break;
@@ -527,7 +547,7 @@ void aior_poll_cancel_all(struct aior_ctx *ctx)
 		spin_lock_irq(&ctx->poll_lock);
 		ctx->poll_closed = true;
 		list_for_each_entry_safe(p, tmp, &ctx->poll_list, node) {
-			aior_poll_cancel_one(p, true);
+			aior_poll_cancel_one(p);
 			/* Done now, so nobody else touches node. */
 			list_add_tail(&p->node, &cancelled);
 			if (++n == AIOR_POLL_CANCEL_BATCH)

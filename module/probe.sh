@@ -62,5 +62,13 @@ have VFS_WRITE_TAKES_FREEZE "fs.h fs/super.h" 'int __sb_write_started\('
 exports INT_ACTIVE_MEMCG int_active_memcg
 # module_put_and_kthread_exit() is 5.17's name (Debian's 5.10 has it too).
 have MODULE_PUT_AND_KTHREAD_EXIT module.h 'define module_put_and_kthread_exit'
+# 6.5 dropped the vmas argument of pin_user_pages(): is it in the
+# prototype, which spans lines?
+if [ -f "$inc/mm.h" ] && awk '/^long pin_user_pages\(/ { p = 1 }
+	p { s = s $0; if ($0 ~ /\);/) exit }
+	END { exit !(s ~ /vmas/) }' "$inc/mm.h"; then
+	printf ' -DAIOR_HAVE_%s' PIN_USER_PAGES_VMAS
+	found="$found${found:+ }PIN_USER_PAGES_VMAS"
+fi
 # Single quotes keep the string one word through kbuild's shell.
 printf " '-DAIOR_FEATURES=\"%s\"'\n" "$found"

@@ -9,13 +9,16 @@
  * A request then holds its own file reference, or a reference on the
  * whole buffer table, so unregistering never pulls anything from under
  * I/O in flight. Pinned pages are charged to RLIMIT_MEMLOCK like the ring
- * memory. An aioring fd cannot be registered: a ring holding a reference
+ * memory, and shown in the process's VmPin (mm->pinned_vm). An aioring fd cannot be registered: a ring holding a reference
  * on itself could never be released.
  */
+#include <linux/compat.h>
 #include <linux/file.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/nospec.h>
 #include <linux/overflow.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
@@ -23,6 +26,7 @@
 
 #include "ring.h"
 #include "rsrc.h"
+#include "teardown.h"
 
 #define AIOR_MAX_BUF_SIZE	(1ULL << 30)
 
@@ -146,26 +150,83 @@ static void aior_buf_table_free(struct aior_buf_table *tbl)
 		for (j = 0; j < b->nr_bvecs; j++)
 			unpin_user_page(b->bvec[j].bv_page);
 		kvfree(b->bvec);
+		/* A table may hold a million pages: let others run. */
+		cond_resched();
 	}
 	if (tbl->acct_pages)
 		aior_unaccount_mem(tbl->user, tbl->acct_pages);
+	if (tbl->pinned_pages)
+		atomic64_sub(tbl->pinned_pages, &tbl->mm->pinned_vm);
+	if (tbl->mm)
+		mmdrop(tbl->mm);
+	put_cred(tbl->creds);
 	kvfree(tbl);
 }
 
-void aior_buf_table_put(struct aior_buf_table *tbl)
+static void aior_buf_table_free_work(struct work_struct *work)
 {
-	if (refcount_dec_and_test(&tbl->refs))
-		aior_buf_table_free(tbl);
+	aior_buf_table_free(container_of(work, struct aior_buf_table,
+					 free_work));
 }
 
-/* Pin one user buffer into @b; its pages are counted in *@pages. */
+/*
+ * The last reference may be a request completing from the block layer, in
+ * interrupt context (or under a spinlock), where unpinning a large table
+ * would stall the CPU and cond_resched() is not allowed: unpin in a work
+ * item then, which module unload drains (aior_teardown_module_exit()).
+ */
+void aior_buf_table_put(struct aior_buf_table *tbl)
+{
+	if (!refcount_dec_and_test(&tbl->refs))
+		return;
+	if (preemptible()) {
+		aior_buf_table_free(tbl);
+		return;
+	}
+	INIT_WORK(&tbl->free_work, aior_buf_table_free_work);
+	aior_teardown_queue(&tbl->free_work);
+}
+
+/*
+ * May [start, start + len) be pinned long-term? Only anonymous memory,
+ * shmem (memfd, MAP_SHARED|MAP_ANONYMOUS, SysV shm) and hugetlb, as
+ * io_uring allows: a pinned page of an ordinary file's page cache can be
+ * written back, truncated or reclaimed under the pin, which file systems
+ * do not expect. Newer kernels refuse such pins in GUP itself; 5.10 and
+ * 6.1 do not, so this check is made on every kernel, under the mmap lock
+ * that the pin is then taken under too, so the VMAs cannot change between
+ * the check and the pin.
+ */
+static int aior_buf_vmas_ok(struct mm_struct *mm, unsigned long start,
+			    unsigned long end)
+{
+	unsigned long addr = start;
+
+	mmap_assert_locked(mm);
+	while (addr < end) {
+		struct vm_area_struct *vma = find_vma(mm, addr);
+
+		if (!vma || vma->vm_start > addr)
+			return -EFAULT;
+		if (vma->vm_flags & (VM_IO | VM_PFNMAP))
+			return -EFAULT;
+		if (vma->vm_file && !(vma->vm_flags & VM_HUGETLB) &&
+		    file_inode(vma->vm_file)->i_sb->s_magic != TMPFS_MAGIC)
+			return -EOPNOTSUPP;
+		addr = vma->vm_end;
+	}
+	return 0;
+}
+
+/* Pin one user buffer into @b. */
 static int aior_pin_buf(struct aior_buf *b, const struct iovec *iov)
 {
 	unsigned long start = (unsigned long)iov->iov_base;
 	unsigned long end, first, nr, i, off;
+	struct mm_struct *mm = current->mm;
 	struct page **pages;
 	size_t left;
-	int ret;
+	long ret;
 
 	if (!iov->iov_base || !iov->iov_len)
 		return -EFAULT;
@@ -182,7 +243,16 @@ static int aior_pin_buf(struct aior_buf *b, const struct iovec *iov)
 		ret = -ENOMEM;
 		goto err;
 	}
-	ret = pin_user_pages_fast(start, nr, FOLL_WRITE | FOLL_LONGTERM, pages);
+	if (mmap_read_lock_killable(mm)) {
+		ret = -EINTR;
+		goto err;
+	}
+	ret = aior_buf_vmas_ok(mm, start, end);
+	if (!ret)
+		ret = aior_pin_user_pages_locked(start & PAGE_MASK, nr,
+						 FOLL_WRITE | FOLL_LONGTERM,
+						 pages);
+	mmap_read_unlock(mm);
 	if (ret != nr) {
 		if (ret > 0)
 			unpin_user_pages(pages, ret);
@@ -223,13 +293,51 @@ static unsigned long aior_iov_pages(const struct iovec *iov)
 	return ((end + PAGE_SIZE - 1) >> PAGE_SHIFT) - (start >> PAGE_SHIFT);
 }
 
-static int aior_register_buffers(struct aior_ctx *ctx,
-				 struct iovec __user *uiov, u32 nr)
+/*
+ * Copy the caller's iovec array into the kernel, once: the charge and the
+ * pins must be computed from the same lengths, or a thread rewriting the
+ * array between two reads pins more than it was charged for. A 32-bit
+ * caller's array holds struct compat_iovec.
+ */
+static struct iovec *aior_copy_iovecs(const void __user *uiov, u32 nr)
+{
+	struct iovec *iov;
+	u32 i;
+
+	iov = kvmalloc_array(nr, sizeof(*iov), GFP_KERNEL);
+	if (!iov)
+		return ERR_PTR(-ENOMEM);
+#ifdef CONFIG_COMPAT
+	if (in_compat_syscall()) {
+		const struct compat_iovec __user *ciov = uiov;
+
+		for (i = 0; i < nr; i++) {
+			struct compat_iovec c;
+
+			if (copy_from_user(&c, &ciov[i], sizeof(c))) {
+				kvfree(iov);
+				return ERR_PTR(-EFAULT);
+			}
+			iov[i].iov_base = compat_ptr(c.iov_base);
+			iov[i].iov_len = c.iov_len;
+		}
+		return iov;
+	}
+#endif
+	if (copy_from_user(iov, uiov, array_size(nr, sizeof(*iov)))) {
+		kvfree(iov);
+		return ERR_PTR(-EFAULT);
+	}
+	return iov;
+}
+
+static int aior_register_buffers(struct aior_ctx *ctx, void __user *uiov,
+				 u32 nr)
 	__must_hold(&ctx->uring_lock)
 {
 	struct aior_buf_table *tbl;
 	unsigned long pages = 0;
-	struct iovec iov;
+	struct iovec *iov;
 	int ret = 0;
 	u32 i;
 
@@ -237,23 +345,25 @@ static int aior_register_buffers(struct aior_ctx *ctx,
 		return -EBUSY;
 	if (!nr || nr > AIORING_MAX_REG_BUFFERS)
 		return -EINVAL;
+	iov = aior_copy_iovecs(uiov, nr);
+	if (IS_ERR(iov))
+		return PTR_ERR(iov);
+	ret = -ENOMEM;
 	tbl = kvzalloc(struct_size(tbl, bufs, nr), GFP_KERNEL_ACCOUNT);
 	if (!tbl)
-		return -ENOMEM;
+		goto out;
 	refcount_set(&tbl->refs, 1);
-	tbl->user = ctx->creds->user;
+	/* The cred holds the user: free_uid() is not exported on 5.10. */
+	tbl->creds = get_cred(ctx->creds);
+	tbl->user = tbl->creds->user;
 
 	/* Charge everything first, so a too-big request pins nothing. */
 	for (i = 0; i < nr; i++) {
-		if (copy_from_user(&iov, &uiov[i], sizeof(iov))) {
-			ret = -EFAULT;
-			goto err;
-		}
-		if (iov.iov_len > AIOR_MAX_BUF_SIZE) {
+		if (iov[i].iov_len > AIOR_MAX_BUF_SIZE) {
 			ret = -EINVAL;
 			goto err;
 		}
-		pages += aior_iov_pages(&iov);
+		pages += aior_iov_pages(&iov[i]);
 	}
 	if (!capable(CAP_IPC_LOCK)) {
 		ret = aior_account_mem(tbl->user, pages);
@@ -261,21 +371,25 @@ static int aior_register_buffers(struct aior_ctx *ctx,
 			goto err;
 		tbl->acct_pages = pages;
 	}
+	/* Shown as VmPin in /proc/PID/status, as io_uring's pins are. */
+	mmgrab(ctx->mm);
+	tbl->mm = ctx->mm;
+	atomic64_add(pages, &tbl->mm->pinned_vm);
+	tbl->pinned_pages = pages;
 
 	for (i = 0; i < nr; i++) {
-		if (copy_from_user(&iov, &uiov[i], sizeof(iov))) {
-			ret = -EFAULT;
-			goto err;
-		}
-		ret = aior_pin_buf(&tbl->bufs[i], &iov);
+		ret = aior_pin_buf(&tbl->bufs[i], &iov[i]);
 		if (ret)
 			goto err;
 		tbl->nr = i + 1;
 	}
 	ctx->bufs = tbl;
-	return 0;
+	ret = 0;
+	goto out;
 err:
 	aior_buf_table_free(tbl);
+out:
+	kvfree(iov);
 	return ret;
 }
 

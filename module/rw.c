@@ -27,6 +27,7 @@
  * Partial progress is kept in rw->bytes_done; the iterator is saved before
  * each attempt and restored when an attempt made none.
  */
+#include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/pagemap.h>
@@ -133,6 +134,57 @@ void aior_rw_cleanup(struct aior_req *req)
 	req->rw.free_iov = NULL;
 }
 
+#ifdef CONFIG_COMPAT
+/*
+ * A 32-bit owner's iovec array, read in a kernel thread (the SQ thread),
+ * where import_iovec() would take it for 64-bit iovecs: in_compat_syscall()
+ * is false there. The checks are import_iovec()'s: at most UIO_MAXIOV
+ * vectors, no negative length, the total cut at MAX_RW_COUNT.
+ */
+static ssize_t aior_import_compat_iovec(int dir, const void __user *uvec,
+					unsigned int nr, struct iovec **iovp,
+					struct iov_iter *iter)
+{
+	const struct compat_iovec __user *cvec = uvec;
+	struct iovec *iov = *iovp;
+	size_t total = 0;
+	unsigned int i;
+
+	if (nr > UIO_MAXIOV)
+		return -EINVAL;
+	if (nr > UIO_FASTIOV) {
+		iov = kmalloc_array(nr, sizeof(*iov), GFP_KERNEL);
+		if (!iov)
+			return -ENOMEM;
+	}
+	for (i = 0; i < nr; i++) {
+		struct compat_iovec c;
+		compat_ssize_t len;
+
+		if (copy_from_user(&c, &cvec[i], sizeof(c)))
+			goto fault;
+		len = (compat_ssize_t)c.iov_len;
+		if (len < 0) {
+			if (iov != *iovp)
+				kfree(iov);
+			return -EINVAL;
+		}
+		if (len > MAX_RW_COUNT - total)
+			len = MAX_RW_COUNT - total;
+		iov[i].iov_base = compat_ptr(c.iov_base);
+		iov[i].iov_len = len;
+		total += len;
+	}
+	iov_iter_init(iter, dir, iov, nr, total);
+	*iovp = iov == *iovp ? NULL : iov;
+	return total;
+fault:
+	if (iov != *iovp)
+		kfree(iov);
+	return -EFAULT;
+}
+#endif
+
 static int aior_rw_import(struct aior_req *req, int dir)
 {
 	struct aior_rw *rw = &req->rw;
@@ -143,6 +195,16 @@ static int aior_rw_import(struct aior_req *req, int dir)
 	if (req->opcode == AIORING_OP_READ || req->opcode == AIORING_OP_WRITE)
 		return aior_import_ubuf(dir, buf, rw->len, iov, &rw->iter);
 
+#ifdef CONFIG_COMPAT
+	if (req->ctx->compat && !in_compat_syscall()) {
+		ret = aior_import_compat_iovec(dir, buf, rw->len, &iov,
+					       &rw->iter);
+		if (ret < 0)
+			return ret;
+		rw->free_iov = iov;
+		return 0;
+	}
+#endif
 	/* -EINVAL for more than UIO_MAXIOV vectors, -EFAULT for a bad array */
 	ret = import_iovec(dir, buf, rw->len, UIO_FASTIOV, &iov, &rw->iter);
 	if (ret < 0)
@@ -163,12 +225,45 @@ static int aior_rw_result(struct aior_req *req, ssize_t ret)
 	return ret;
 }
 
+/*
+ * A nonblocking attempt that the block layer refused after queueing it
+ * (REQ_NOWAIT with no tag free, a device that cannot do NOWAIT): the
+ * -EAGAIN is ours, not the user's, unless they asked for RWF_NOWAIT. A
+ * polled bio is always REQ_NOWAIT (bio_set_polled()), even when a worker
+ * issues it to block: its -EAGAIN is ours too.
+ */
+static bool aior_rw_should_reissue(struct aior_req *req, long res)
+{
+	return res == -EAGAIN &&
+	       ((req->rw.kiocb.ki_flags & IOCB_NOWAIT) ||
+		(req->flags & AIOR_F_IOPOLL)) &&
+	       !(req->flags & AIOR_F_USER_NOWAIT) && !aior_ctx_dead(req->ctx);
+}
+
+/*
+ * Start over from the iterator as it was before the attempt, in a worker,
+ * blocking. Called in any context: the ring's async thread hands it to the
+ * pool (aior_retry_work_fn()); the submitter's creds were taken before
+ * the attempt (aior_rw_begin()).
+ */
+static void aior_rw_reissue(struct aior_req *req)
+{
+	req->rw.iter = req->rw.iter_saved;
+	req->flags |= AIOR_F_REISSUE;
+	aior_stat_inc(req->ctx, eagain);
+	aior_queue_retry(req);
+}
+
 static void aior_rw_done(struct kiocb *kiocb, long res)
 {
 	struct aior_req *req = container_of(kiocb, struct aior_req, rw.kiocb);
 
 	if (kiocb->ki_flags & IOCB_WRITE)
 		aior_kiocb_end_write(kiocb);
+	if (unlikely(aior_rw_should_reissue(req, res))) {
+		aior_rw_reissue(req);
+		return;
+	}
 	aior_stat_inc(req->ctx, completed_async);
 	aior_req_done(req, aior_rw_result(req, res));
 }
@@ -184,14 +279,23 @@ static void aior_iopoll_ki_complete(struct kiocb *kiocb, long res
 	smp_store_release(&req->iopoll_done, 1);
 }
 
-/* Post a polled request found done; process context, uring_lock held. */
+/*
+ * Post a polled request found done: by the reaper (process context,
+ * uring_lock held) or by the worker that issued it (aior_iopoll_own()).
+ */
 void aior_rw_iopoll_done(struct aior_req *req)
 {
 	struct kiocb *kiocb = &req->rw.kiocb;
+	long res = READ_ONCE(req->iopoll_res);
 
 	if (kiocb->ki_flags & IOCB_WRITE)
 		aior_kiocb_end_write(kiocb);
-	aior_req_done(req, aior_rw_result(req, READ_ONCE(req->iopoll_res)));
+	if (unlikely(aior_rw_should_reissue(req, res))) {
+		req->iopoll_done = 0;
+		aior_rw_reissue(req);
+		return;
+	}
+	aior_req_done(req, aior_rw_result(req, res));
 }
 
 /* ->ki_complete, from the block layer in any context */
@@ -256,11 +360,24 @@ static bool aior_rw_begin(struct aior_req *req, unsigned int issue_flags)
 	struct kiocb *kiocb = &req->rw.kiocb;
 
 	kiocb->ki_flags &= ~IOCB_WAITQ;
+	req->rw.iter_saved = req->rw.iter;
 	if (req->flags & AIOR_F_USER_NOWAIT)
 		return true;
-	/* Polled submission stays with the submitter, which must poll. */
+	/*
+	 * Polled I/O is tried without blocking too: a submitter that blocked
+	 * in the file system (ext4 waiting, for an unaligned write, on the
+	 * ring's own polled reads that only this thread reaps) would wait for
+	 * the device's I/O timeout. -EAGAIN sends it to a worker, which polls
+	 * for its own request (aior_iopoll_own()).
+	 */
 	if (req->flags & AIOR_F_IOPOLL) {
-		kiocb->ki_flags &= ~IOCB_NOWAIT;
+		if ((issue_flags & AIOR_ISSUE_NONBLOCK) &&
+		    (req->file->f_mode & FMODE_NOWAIT)) {
+			kiocb->ki_flags |= IOCB_NOWAIT;
+			aior_req_capture_creds(req);
+		} else {
+			kiocb->ki_flags &= ~IOCB_NOWAIT;
+		}
 		return true;
 	}
 	if ((issue_flags & AIOR_ISSUE_NONBLOCK) &&
@@ -273,6 +390,13 @@ static bool aior_rw_begin(struct aior_req *req, unsigned int issue_flags)
 		    !aior_file_buf_wasync(req->file))
 			return false;
 		kiocb->ki_flags |= IOCB_NOWAIT;
+		/*
+		 * O_DIRECT may still come back -EAGAIN through ->ki_complete,
+		 * in interrupt context: the worker that reissues it needs the
+		 * submitter's creds, taken now.
+		 */
+		if (kiocb->ki_flags & IOCB_DIRECT)
+			aior_req_capture_creds(req);
 	} else if (issue_flags & AIOR_ISSUE_NONBLOCK) {
 		/*
 		 * A pipe or socket: -EAGAIN, then wait for poll (submit.c). A
@@ -288,7 +412,6 @@ static bool aior_rw_begin(struct aior_req *req, unsigned int issue_flags)
 	} else {
 		kiocb->ki_flags &= ~IOCB_NOWAIT;
 	}
-	req->rw.iter_saved = req->rw.iter;
 	return true;
 }
 
@@ -325,9 +448,15 @@ static bool aior_rw_would_block(struct aior_req *req, ssize_t ret,
 	if (ret == -EAGAIN) {
 		rw->iter = rw->iter_saved;
 	} else if (ret > 0 && iov_iter_count(&rw->iter) &&
-		   S_ISREG(file_inode(req->file)->i_mode) &&
-		   !(rw->kiocb.ki_flags & IOCB_DIRECT)) {
-		/* A short buffered read: the rest was not cached. */
+		   (rw->kiocb.ki_flags & IOCB_NOWAIT) &&
+		   ((rw->kiocb.ki_flags & IOCB_WRITE) ||
+		    !(rw->kiocb.ki_flags & IOCB_DIRECT))) {
+		/*
+		 * Short, but not finished: a buffered read (of a file or a
+		 * block device) whose rest is not cached, or a NOWAIT write
+		 * that stopped where it would block (XFS, btrfs). The rest
+		 * goes on where this stopped, as write(2) would go on.
+		 */
 		rw->bytes_done += ret;
 	} else {
 		return false;
@@ -461,7 +590,14 @@ int aior_write(struct aior_req *req, unsigned int issue_flags)
 		iov_iter_truncate(&rw->iter, rw->fsize_limit - pos);
 	}
 
-	aior_kiocb_start_write(kiocb);
+	/*
+	 * A NOWAIT write must not sleep in sb_start_write() on a frozen file
+	 * system: -EAGAIN, and a worker waits for the thaw.
+	 */
+	if (!aior_kiocb_start_write(kiocb)) {
+		ret = -EAGAIN;
+		goto would_block;
+	}
 	ret = vfs_iocb_iter_write(req->file, kiocb, &rw->iter);
 	if (ret == -EIOCBQUEUED)
 		return ret;
@@ -471,8 +607,8 @@ int aior_write(struct aior_req *req, unsigned int issue_flags)
 	if (ret == -EOPNOTSUPP && (kiocb->ki_flags & IOCB_NOWAIT) &&
 	    !(req->flags & AIOR_F_USER_NOWAIT))
 		ret = -EAGAIN;
-	if ((ret == -EAGAIN ||
-	     (ret > 0 && !aior_file_async_ok(req->file))) &&
+would_block:
+	if ((ret == -EAGAIN || (ret > 0 && iov_iter_count(&rw->iter))) &&
 	    aior_rw_would_block(req, ret, issue_flags))
 		return -EAGAIN;
 	return aior_rw_result(req, ret);

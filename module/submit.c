@@ -134,8 +134,14 @@ static void aior_issue_nonblock(struct aior_req *req)
 					      &req->ctx->iopoll_list);
 			return;
 		}
-		if (ret != -EAGAIN || (req->flags & AIOR_F_USER_NOWAIT) ||
-		    (req->ctx->flags & AIORING_SETUP_IOPOLL))
+		if (ret != -EAGAIN || (req->flags & AIOR_F_USER_NOWAIT))
+			break;
+		/* Polled I/O that would block: a worker issues and polls it. */
+		if (req->flags & AIOR_F_IOPOLL) {
+			aior_punt(req);
+			return;
+		}
+		if (req->ctx->flags & AIORING_SETUP_IOPOLL)
 			break;
 		if (async_ok || !aior_file_pollable(file)) {
 			aior_punt(req);

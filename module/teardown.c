@@ -347,6 +347,12 @@ int aior_teardown_module_init(void)
 	return aior_teardown_wq ? 0 : -ENOMEM;
 }
 
+/* Deferred frees that must end before the module does (rsrc.c). */
+void aior_teardown_queue(struct work_struct *work)
+{
+	queue_work(aior_teardown_wq, work);
+}
+
 /* No ring is left (each holds the module), but a free work may still run. */
 void aior_teardown_module_exit(void)
 {

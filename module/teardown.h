@@ -10,6 +10,7 @@ void aior_ctx_kill(struct aior_ctx *ctx);
 void aior_ctx_release(struct aior_ctx *ctx);
 void aior_ctx_destroy(struct aior_ctx *ctx);
 void aior_ctx_free_work(struct work_struct *work);
+void aior_teardown_queue(struct work_struct *work);
 int aior_teardown_module_init(void);
 void aior_teardown_module_exit(void);
 

@@ -93,6 +93,7 @@
 
 #include "cq.h"
 #include "opdef.h"
+#include "iopoll.h"
 #include "worker.h"
 
 unsigned int aior_max_workers_cap = 64;
@@ -253,8 +254,13 @@ static void aior_run_blocking(struct aior_req *req)
 
 	refcount_inc(&req->refs);
 	ret = aior_worker_issue(req, AIOR_ISSUE_WORKER);
-	if (ret != -EIOCBQUEUED)
+	if (ret == -EIOCBQUEUED) {
+		/* Polled: nobody else reaps it (iopoll.c). */
+		if (req->flags & AIOR_F_IOPOLL)
+			aior_iopoll_own(req);
+	} else {
 		aior_req_done(req, ret);
+	}
 	aior_req_put(req);
 }
 
@@ -264,6 +270,12 @@ static void aior_retry_work_fn(struct aior_work *work)
 	struct aior_req *req = container_of(work, struct aior_req, retry_work);
 	int ret;
 
+	/* -EAGAIN through ->ki_complete (rw.c): a worker starts it over. */
+	if (req->flags & AIOR_F_REISSUE) {
+		req->flags &= ~AIOR_F_REISSUE;
+		aior_punt(req);
+		return;
+	}
 	refcount_inc(&req->refs);
 	ret = aior_worker_issue(req, AIOR_ISSUE_RETRY);
 	if (ret == -EIOCBQUEUED) {

@@ -103,11 +103,13 @@ enum {
  * does the swap. Not available on AIORING_SETUP_IOPOLL rings (-EINVAL),
  * and an aioring fd cannot be polled through a ring (-EINVAL). A file
  * may wait on up to two waitqueues per poll (a tty, a FIFO open for
- * reading and writing); one that needs more completes with -EOPNOTSUPP.
+ * reading and writing); one that needs more completes with -EINVAL, as in
+ * io_uring.
  *
  * POLL_REMOVE cancels the pending POLL_ADD whose user_data is sqe->addr:
  * it completes with 0 and the poll with -ECANCELED; with -ENOENT if no
- * such poll is pending, or -EALREADY if it is already completing. sqe->fd
+ * such poll is pending (io_uring may also answer -EALREADY for a poll that
+ * is completing; aioring does not). sqe->fd
  * is ignored; every other field but user_data must be zero. Polls still
  * pending when the ring is closed are cancelled with it.
  *
