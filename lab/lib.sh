@@ -15,7 +15,7 @@ REPO_DIR=$(cd "$LAB_DIR/.." && pwd)
 
 # What every lab entry point needs on the host; each adds its own.
 LAB_HOST_PACKAGES="qemu-system-x86 mmdebstrap busybox-static cpio e2fsprogs xfsprogs kmod
-	xz-utils zstd gzip gcc make libc6-dev linux-headers-amd64 util-linux"
+	xz-utils zstd gzip gcc gcc-multilib make libc6-dev linux-headers-amd64 util-linux"
 
 # Everything downloaded or built lives under the cache.  Chroots, kernels and
 # apt lists are reused across runs; per-run build products go to $LAB_BUILD.
