@@ -2,12 +2,13 @@
 /*
  * Description: REGISTER_BUFFERS reads the caller's iovec array once. As an
  * unprivileged user with RLIMIT_MEMLOCK at 1 MiB, a second thread flips
- * iov_len between 4 KiB and 64 MiB while the first registers, 10,000
- * times. Every registration that succeeds must have pinned what was
- * charged: the buffer is 4 KiB (a READ_FIXED one byte past 4 KiB gets
- * -EFAULT) and VmPin stays within the limit. Before the fix the array was
- * read twice, once to charge and once to pin, and about one registration
- * in five pinned 64 MiB.
+ * the iov_len of the last of 64 buffers between 4 KiB and 64 MiB while the
+ * first registers, 10,000 times. Every registration that succeeds must
+ * have pinned what was charged: the last buffer is 4 KiB (a READ_FIXED
+ * one byte past 4 KiB gets -EFAULT) and VmPin stays within the limit.
+ * Before the fix the array was read twice, once to charge and once to pin
+ * (the 63 pins in between leave the flipper time), and registrations
+ * pinned 64 MiB.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -22,18 +23,28 @@
 #define BIG		(64UL << 20)
 #define LIMIT		(1UL << 20)
 #define ROUNDS		10000
+#define NBUF		64
 
-static struct iovec shared_iov;
+static struct iovec iovs[NBUF];
 static atomic_int stop;
+
+/* Each length holds for a while, so that either read may see either. */
+static void hold(void)
+{
+	for (volatile int i = 0; i < 2000; i++)
+		;
+}
 
 static void *flipper(void *arg)
 {
-	volatile size_t *len = &shared_iov.iov_len;
+	volatile size_t *len = &iovs[NBUF - 1].iov_len;
 
 	(void)arg;
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
 		*len = BIG;
+		hold();
 		*len = SMALL;
+		hold();
 	}
 	return NULL;
 }
@@ -73,18 +84,23 @@ static int child(void)
 	fd = open(path, O_RDWR);
 	if (fd < 0)
 		t_fail("open %s: %s", path, t_errname(errno));
-	buf = mmap(NULL, BIG, PROT_READ | PROT_WRITE,
+	buf = mmap(NULL, BIG + NBUF * SMALL, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (buf == MAP_FAILED)
 		t_fail("mmap of 64 MiB");
-	shared_iov.iov_base = buf;
-	shared_iov.iov_len = SMALL;
+	/* 63 small buffers after the 64 MiB; the last (flipped) one at 0. */
+	for (i = 0; i < NBUF - 1; i++) {
+		iovs[i].iov_base = buf + BIG + (size_t)i * SMALL;
+		iovs[i].iov_len = SMALL;
+	}
+	iovs[NBUF - 1].iov_base = buf;
+	iovs[NBUF - 1].iov_len = SMALL;
 	t_ring_init(&ring, 4, 0);
 	if (pthread_create(&th, NULL, flipper, NULL))
 		t_fail("pthread_create");
 
 	for (i = 0; i < ROUNDS; i++) {
-		int ret = aioring_register_buffers(&ring, &shared_iov, 1);
+		int ret = aioring_register_buffers(&ring, iovs, NBUF);
 		long pin;
 
 		if (ret == -ENOMEM) {
@@ -104,7 +120,7 @@ static int child(void)
 		}
 		/* One byte past 4 KiB: inside the buffer only if 64 MiB got pinned. */
 		sqe = t_get_sqe(&ring);
-		aioring_prep_read_fixed(sqe, fd, buf + SMALL, 1, 0, 0);
+		aioring_prep_read_fixed(sqe, fd, buf + SMALL, 1, 0, NBUF - 1);
 		aioring_sqe_set_data64(sqe, i);
 		t_submit(&ring, 1);
 		t_reap(&ring, &cqe, 1);
@@ -119,7 +135,7 @@ static int child(void)
 	}
 	atomic_store(&stop, 1);
 	pthread_join(th, NULL);
-	t_log("%u rounds: %u registered 4 KiB, %u refused for 64 MiB (-ENOMEM), %u over the limit",
+	t_log("%u rounds: %u registered with 4 KiB, %u refused with 64 MiB (-ENOMEM), %u over the limit",
 	      i, ok, enomem, over);
 	if (!ok || !enomem)
 		t_log("the flipping thread never lost or never won a race: rounds are still checked");
