@@ -122,7 +122,7 @@ static void round_child(enum ending ending)
 	unsigned i, nr_removes, nr = 0;
 
 	t_become_user(T_USER_UID);
-	t_seed_random();
+	/* The parent's generator differs per round: no reseeding here. */
 	t_ring_init(&ring, 64, 0);
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (efd < 0)

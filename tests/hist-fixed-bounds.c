@@ -227,16 +227,27 @@ static void plain_buffers(void)
 	/* Registering ranges that wrap, or that go on to the top. */
 	iov[0].iov_base = (void *)(~0UL - PG + 1);
 	iov[0].iov_len = 2 * PG;
-	T_RES(aioring_register_buffers(&ring, iov, 1), -EOVERFLOW);
+	EXPECT("register a buffer wrapping 2^64",
+	       aioring_register_buffers(&ring, iov, 1), -EOVERFLOW);
 	/* Ends at the very top without wrapping: not user memory. */
 	iov[0].iov_base = (void *)(~0UL - 10);
 	iov[0].iov_len = 10;
-	T_RES(aioring_register_buffers(&ring, iov, 1), -EFAULT);
+	EXPECT("register [2^64 - 11, 2^64 - 1)",
+	       aioring_register_buffers(&ring, iov, 1), -EFAULT);
+	iov[0].iov_base = (void *)(~0UL - PG + 1);
+	iov[0].iov_len = PG - 1;
+	EXPECT("register the last page but one byte",
+	       aioring_register_buffers(&ring, iov, 1), -EFAULT);
 	iov[0].iov_base = b[0];
 	iov[0].iov_len = (1UL << 30) + 1;
-	T_RES(aioring_register_buffers(&ring, iov, 1), -EINVAL);
+	EXPECT("register 1 GiB + 1", aioring_register_buffers(&ring, iov, 1),
+	       -EINVAL);
 	iov[0].iov_len = ~0UL;
-	T_RES(aioring_register_buffers(&ring, iov, 1), -EINVAL);
+	EXPECT("register 2^64 - 1 bytes", aioring_register_buffers(&ring, iov, 1),
+	       -EINVAL);
+	/* None of those left a table behind. */
+	EXPECT("unregister after refused registrations",
+	       aioring_unregister_buffers(&ring), -ENXIO);
 	munmap(area, 16 * PG);
 }
 

@@ -57,7 +57,7 @@ struct toucher {
 	pthread_t	thread;
 	int		pfd[2];
 	unsigned	id;
-	unsigned long	ok, faults;
+	volatile unsigned long ok, faults;
 };
 
 /*
@@ -182,6 +182,10 @@ static void close_munmap_round(void)
 		if (pthread_create(&t[i].thread, NULL, toucher_fn, &t[i]))
 			t_fail("pthread_create");
 	}
+	/* Both touchers reach the live mappings before anything goes. */
+	while (!__atomic_load_n(&t[0].ok, __ATOMIC_RELAXED) ||
+	       !__atomic_load_n(&t[1].ok, __ATOMIC_RELAXED))
+		sched_yield();
 	for (i = NR_REGIONS - 1; i > 0; i--) {
 		unsigned j = (unsigned)t_rand_below(i + 1), x = order[i];
 
@@ -370,16 +374,18 @@ static void setup_writeback_fails(void)
 }
 
 /* Attack 4: ring A's SQE array as ring B's registered buffer. */
+static int file_fd;
+static unsigned char file_data[4096];
+
 static void ring_memory_as_fixed_buffer(void)
 {
 	struct aioring a, b;
 	struct aioring_sqe *sqe;
 	struct aioring_cqe cqe;
-	unsigned char data[4096];
+	unsigned char *data = file_data;
 	struct iovec iov;
-	int fd, ret;
+	int fd = file_fd, ret;
 
-	fd = t_create_file(sizeof(data), data, NULL, 0);
 	t_ring_init(&a, 64, 0);		/* 4 KiB of SQEs */
 	t_ring_init(&b, 4, 0);
 	iov.iov_base = a.sq.sqes;
@@ -390,7 +396,6 @@ static void ring_memory_as_fixed_buffer(void)
 	if (ret == -EFAULT) {
 		aioring_queue_exit(&a);
 		aioring_queue_exit(&b);
-		close(fd);
 		return;
 	}
 	T_RES(ret, 0);
@@ -412,12 +417,11 @@ static void ring_memory_as_fixed_buffer(void)
 		unsigned char back[4096];
 
 		T_EQ(pread(fd, back, sizeof(back), 4096), 4096);
-		t_check_buf(back, data, sizeof(back),
+		t_check_buf(back, data, 4096,
 			    "read into a freed ring's pinned pages, written back");
 	}
 	T_RES(aioring_unregister_buffers(&b), 0);
 	aioring_queue_exit(&b);
-	close(fd);
 }
 
 static void attack(void)
@@ -448,6 +452,9 @@ int main(void)
 	before = t_wait_refcnt(0, 5000);
 	if (before < 0)
 		t_skip("no /sys/module/aioring/refcnt (module built in?)");
+	/* Made by root: the test directory is not the user's. */
+	file_fd = t_create_file(8192, NULL, NULL, 0);
+	T_EQ(pread(file_fd, file_data, sizeof(file_data), 0), sizeof(file_data));
 	/* The CLONE_VM sibling is reparented to us: reap it. */
 	signal(SIGCHLD, SIG_DFL);
 	T_SYSOK(prctl(PR_SET_CHILD_SUBREAPER, 1));
