@@ -66,6 +66,16 @@ int main(void)
 	t_require_device();
 	file = t_create_file(4096, NULL, path, sizeof(path));
 	opath = T_SYSOK(open(path, O_PATH | O_CLOEXEC));
+	fd = t_open_dev();
+	EXPECT("REGISTER_FILES before setup",
+	       reg1(fd, AIORING_REGISTER_FILES, 1, &file, 0), -EBADFD);
+	EXPECT("UNREGISTER_BUFFERS before setup",
+	       reg1(fd, AIORING_UNREGISTER_BUFFERS, 0, NULL, 0), -EBADFD);
+	close(fd);
+
+	t_ring_init(&ring, 4, 0);
+	fd = ring.ring_fd;
+	/* After the ring's mappings, so that none lands in the hole. */
 	/* Page 0 read-write, 1 read-only, 2 PROT_NONE, 3 unmapped. */
 	pages = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -78,15 +88,6 @@ int main(void)
 	T_SYSOK(mprotect(pages + 2 * 4096, 4096, PROT_NONE));
 	T_SYSOK(munmap(pages + 3 * 4096, 4096));
 
-	fd = t_open_dev();
-	EXPECT("REGISTER_FILES before setup",
-	       reg1(fd, AIORING_REGISTER_FILES, 1, &file, 0), -EBADFD);
-	EXPECT("UNREGISTER_BUFFERS before setup",
-	       reg1(fd, AIORING_UNREGISTER_BUFFERS, 0, NULL, 0), -EBADFD);
-	close(fd);
-
-	t_ring_init(&ring, 4, 0);
-	fd = ring.ring_fd;
 	T_SYSERR(ioctl(fd, AIORING_IOC_REGISTER, NULL), EFAULT);
 	nr_cases++;
 	T_SYSERR(ioctl(fd, AIORING_IOC_REGISTER, pages + 2 * 4096), EFAULT);

@@ -73,6 +73,8 @@ int main(void)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGUSR1);
 	sfd = T_SYSOK(signalfd(-1, &mask, SFD_CLOEXEC));
+	/* Before the pages, so that no ring mapping lands in their hole. */
+	t_ring_init(&ring, 8, 0);
 	/*
 	 * Page 0 read-write, 1 read-only, 2 PROT_NONE, 3 read-write, 4
 	 * unmapped. An iovec at the end of pages 1 and 3 has its successor in
@@ -96,7 +98,6 @@ int main(void)
 	T_SYSOK(mprotect(pages + 4096, 4096, PROT_READ));
 	T_SYSOK(mprotect(pages + 2 * 4096, 4096, PROT_NONE));
 	T_SYSOK(munmap(pages + 4 * 4096, 4096));
-	t_ring_init(&ring, 8, 0);
 
 	/* Files that cannot do it */
 	s = rw(AIORING_OP_READ, dir, buf, 512);
