@@ -22,6 +22,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -238,6 +239,7 @@ int main(void)
 	pid_t hpid;
 	unsigned done = 0;
 	int stop[2];
+	struct rlimit rl = { 64UL << 20, 64UL << 20 };
 
 	t_require_device();
 	if (getuid() != 0)
@@ -251,6 +253,9 @@ int main(void)
 	 * (RLIMIT_NOFILE, then ETOOMANYREFS), and its garbage must not use
 	 * up the attacker's allowance while the collector catches up.
 	 */
+	/* Up to 50 rings at once, charged to RLIMIT_MEMLOCK (64 KiB on 5.10). */
+	if (setrlimit(RLIMIT_MEMLOCK, &rl))
+		t_fail("RLIMIT_MEMLOCK: %s", t_errname(errno));
 	T_SYSOK(pipe2(stop, O_CLOEXEC));
 	hpid = T_SYSOK(fork());
 	if (hpid == 0) {
