@@ -32,8 +32,8 @@
  * 120 s): under it (make check) 100000 operations within at most 70 s;
  * with a longer one (make check-debug: 600 s; make fuzz) 1000000 within
  * the timeout less 60 s. The seed comes from the clock. AIORING_FUZZ_OPS,
- * AIORING_FUZZ_SEED and AIORING_FUZZ_TIME override them, and so do the
- * options. The count reached and the seed are printed at the end.
+ * AIORING_FUZZ_SEED, AIORING_FUZZ_TIME and AIORING_FUZZ_REPLAY override
+ * them, and so do the options. The count reached and the seed are printed at the end.
  * Every round is generated from (seed, round) alone, so "--seed S
  * --replay R" runs that one round again; a failing invariant prints both.
  * Threads interleave as the scheduler likes, so a replay repeats the same
@@ -189,6 +189,11 @@ struct track {
 	uint8_t		op;
 	uint8_t		state;		/* 0 unused, 1 published, 2 completed */
 	uint8_t		dep;		/* expect came from the registration model */
+	int8_t		kind;		/* the file's kind, for messages; -1 none */
+	uint8_t		sqe_flags;
+	uint8_t		removes;	/* POLL_REMOVEs of it that completed */
+	int32_t		rmres;		/* the last one's result */
+	uint32_t	target;		/* POLL_REMOVE: the seq it names, or ~0 */
 	uint16_t	pollev;
 	uint32_t	sqpos;		/* SQ tail when published */
 	int32_t		expect;		/* -errno, ANY or EXPECT_REMOVE */
@@ -213,7 +218,7 @@ struct fring {
 	struct iovec	(*iovs)[8];	/* per SQ slot, stable until consumed */
 	/* tracking */
 	struct track	*tr;
-	unsigned	nseq, cap;
+	unsigned	nseq, cap, gen_cap;
 	unsigned	pub_dropped, seen_dropped;
 	unsigned	pending_polls;	/* POLL_ADDs published, no CQE yet */
 	uint64_t	ncqe;
@@ -492,7 +497,13 @@ static void ring_create(struct thr *t, struct fring *fr)
 	fr->fd = -1;
 	fr->nfiles = -1;
 	fr->model = !plan.chaos_register;
-	fr->cap = plan.ops * 8 + 64;
+	/*
+	 * Room for every SQE the ops may make (gen_cap), and beyond it for
+	 * the drain's POLL_REMOVEs: one per pending poll, fewer than
+	 * cq_entries / 2 (gen_sqe), cq_entries at most AIORING_MAX_CQ_ENTRIES.
+	 */
+	fr->gen_cap = plan.ops * 8 + 64;
+	fr->cap = fr->gen_cap + AIORING_MAX_CQ_ENTRIES / 2 + 8;
 	fr->tr = calloc(fr->cap, sizeof(*fr->tr));
 	for (tries = 0; tries < 4; tries++) {
 		if (fr->fd >= 0)
@@ -645,6 +656,10 @@ static void check_cqe(struct thr *t, struct fring *fr, const struct aioring_cqe 
 	}
 	if (tr->op == AIORING_OP_POLL_ADD)
 		fr->pending_polls--;
+	if (tr->op == AIORING_OP_POLL_REMOVE && tr->target < fr->nseq) {
+		fr->tr[tr->target].removes++;
+		fr->tr[tr->target].rmres = c->res;
+	}
 	tr->state = 2;
 	fr->ncqe++;
 	atomic_fetch_add_explicit(&sh->cqes, 1, memory_order_relaxed);
@@ -761,6 +776,9 @@ static void gen_sqe(struct thr *t, struct fring *fr, struct aioring_sqe *sqe,
 	tr->expect = ANY;
 	tr->maxres = 0;
 	tr->dep = 0;
+	tr->kind = -1;
+	tr->target = ~0U;
+	tr->removes = 0;
 
 	/* The file: by fd, or a registered slot. */
 	fixed = chance(r, ring_sqthread(fr) ? 85 : 20);
@@ -783,6 +801,7 @@ static void gen_sqe(struct thr *t, struct fring *fr, struct aioring_sqe *sqe,
 	}
 	if (chance(r, 15))
 		sqe->flags |= AIORING_SQE_ASYNC;
+	tr->kind = kind;
 
 	switch (op) {
 	case AIORING_OP_NOP:
@@ -878,6 +897,7 @@ static void gen_sqe(struct thr *t, struct fring *fr, struct aioring_sqe *sqe,
 				    fr->tr[k].state == 1)
 					break;
 			sqe->addr = (UD_MAGIC << 48) | ((uint64_t)fr->idx << 40) | k;
+			tr->target = k;
 		} else {
 			sqe->addr = rnd(r) & ~(0xffffULL << 48);
 		}
@@ -911,6 +931,7 @@ static void gen_sqe(struct thr *t, struct fring *fr, struct aioring_sqe *sqe,
 		case 5: sqe->flags |= 1U << (5 + below(r, 3)); break;
 		}
 
+	tr->sqe_flags = sqe->flags;
 	/* What the module must say, in its order of checks. */
 	if (op >= AIORING_OP_LAST || (op > AIORING_OP_POLL_REMOVE && op < AIORING_OP_READ)) {
 		set_expect(tr, -EINVAL);
@@ -1136,7 +1157,7 @@ static void submit_batch(struct thr *t, struct fring *fr)
 	n = 1 + below(r, chance(r, 70) ? 8 : 16);
 	if (n > space)
 		n = space;
-	if (fr->nseq + n >= fr->cap)
+	if (fr->nseq + n >= fr->gen_cap)
 		n = 0;
 	for (k = 0; k < n; k++) {
 		unsigned pos = fr->tail, slot = pos & fr->mask;
@@ -1191,7 +1212,7 @@ static void overflow(struct thr *t, struct fring *fr)
 		unsigned head = __atomic_load_n(fr->khead, __ATOMIC_ACQUIRE);
 		unsigned space = fr->entries - (fr->tail - head), k;
 
-		if (fr->nseq + space >= fr->cap)
+		if (fr->nseq + space >= fr->gen_cap)
 			return;
 		for (k = 0; k < space; k++) {
 			unsigned slot = fr->tail & fr->mask;
@@ -1848,9 +1869,9 @@ static void drain(struct thr *t)
 
 			if (fr->tr[s].op != AIORING_OP_POLL_ADD || fr->tr[s].state != 1)
 				continue;
-			while (fr->entries - (fr->tail - head) == 0 || fr->nseq >= fr->cap) {
-				if (fr->nseq >= fr->cap)
-					break;
+			if (fr->nseq >= fr->cap)
+				fz_fail(t, "internal: no room to track a POLL_REMOVE");
+			while (fr->entries - (fr->tail - head) == 0) {
 				unstick(pass++);
 				if (ring_sqthread(fr))
 					do_enter(t, fr, 0, 1, AIORING_ENTER_SQ_WAKEUP |
@@ -1867,8 +1888,6 @@ static void drain(struct thr *t)
 						fr->pending_polls, t_fdinfo_num(fr->fd, "Inflight"));
 				head = __atomic_load_n(fr->khead, __ATOMIC_ACQUIRE);
 			}
-			if (fr->nseq >= fr->cap)
-				break;
 			slot = fr->tail & fr->mask;
 			sqe = &fr->sqes[slot];
 			tr = &fr->tr[fr->nseq];
@@ -1880,6 +1899,8 @@ static void drain(struct thr *t)
 				sqe->flags = 0;
 			tr->op = AIORING_OP_POLL_REMOVE;
 			tr->expect = EXPECT_REMOVE;
+			tr->target = s;
+			tr->removes = 0;
 			tr->sqpos = fr->tail;
 			tr->state = 1;
 			fr->nseq++;
@@ -1933,8 +1954,10 @@ static void drain(struct thr *t)
 
 					if (tr->state != 1)
 						continue;
-					fz_fail(t, "ring %d (flags 0x%x): SQE %u (opcode %u, %s) has no CQE 10 s after the drain began",
-						fr->idx, fr->p.flags, s, tr->op,
+					fz_fail(t, "ring %d (flags 0x%x): SQE %u (opcode %u, file kind %d, SQE flags 0x%x, poll events 0x%x, %u POLL_REMOVEs of it done, the last %s, %s) has no CQE 10 s after the drain began",
+						fr->idx, fr->p.flags, s, tr->op, tr->kind,
+						tr->sqe_flags, tr->pollev, tr->removes,
+						tr->removes ? t_resname(tr->rmres) : "-",
 						(int)(tr->sqpos - head) < 0 ? "consumed" :
 						"never consumed");
 				}
@@ -2167,6 +2190,8 @@ int main(int argc, char **argv)
 		opt_seed = parse_u64(env);
 	if ((env = getenv("AIORING_FUZZ_TIME")))
 		opt_time = parse_u64(env);
+	if ((env = getenv("AIORING_FUZZ_REPLAY")) && *env)
+		opt_replay = parse_u64(env);
 	for (int a = 1; a < argc; a++) {
 		const char *v = a + 1 < argc ? argv[a + 1] : NULL;
 
