@@ -18,6 +18,9 @@
 #                          of module/*.c the suite runs, in build-coverage/coverage.txt
 #   make check-rt          the suite on Debian's PREEMPT_RT kernels (the rt-amd64
 #                          flavour) of KERNELS; not CI (lab/README.md: what it costs)
+#   make fuzz              tests/fuzz with 10^6 operations (FUZZ_OPS, FUZZ_SEED; one
+#                          round: FUZZ_REPLAY) on one kernel (LONG_KERNEL=6.1); not CI
+#   make soak              tests/kill-soak with 1000 kills (SOAK_KILLS) on LONG_KERNEL
 #   make install           modules_install + libaioring install
 #   make dkms-install      copy the source to /usr/src and dkms add/build/install
 #                          (for the running kernel; DKMS_KERNEL= for another)
@@ -92,6 +95,22 @@ coverage:
 check-rt:
 	bash lab/check-rt.sh
 
+# The long runs of tests/fuzz and tests/kill-soak: one guest (lab/quick.sh)
+# whose tests get the environment in LAB_GUEST_ENV (lab/initramfs.sh), with
+# time for it. The tests size themselves by AIORING_TEST_TIMEOUT.
+LONG_KERNEL ?= 6.1
+FUZZ_OPS ?= 1000000
+SOAK_KILLS ?= 1000
+fuzz:
+	LAB_TIMEOUT=$${LAB_TIMEOUT:-7800} LAB_GUEST_ENV="AIORING_TEST_TIMEOUT=7200 \
+		AIORING_FUZZ_OPS=$(FUZZ_OPS) $(if $(FUZZ_SEED),AIORING_FUZZ_SEED=$(FUZZ_SEED)) \
+		$(if $(FUZZ_REPLAY),AIORING_FUZZ_REPLAY=$(FUZZ_REPLAY))" \
+		bash lab/quick.sh $(LONG_KERNEL) fuzz
+
+soak:
+	LAB_TIMEOUT=$${LAB_TIMEOUT:-4200} LAB_GUEST_ENV="AIORING_TEST_TIMEOUT=3600 \
+		AIORING_SOAK_KILLS=$(SOAK_KILLS)" bash lab/quick.sh $(LONG_KERNEL) kill-soak
+
 install: module-install
 	$(MAKE) -C lib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 	$(MAKE) -C lib/aio install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
@@ -142,7 +161,7 @@ clean:
 	$(MAKE) -C fio clean
 
 .PHONY: tools
-.PHONY: all module module-install sparse lib tests examples check check-debug coverage check-rt demo install \
+.PHONY: all module module-install sparse lib tests examples check check-debug coverage check-rt fuzz soak demo install \
 	dkms-src dkms-install dkms-uninstall clean
 
 # Debian packages (debian/, dh with dh-dkms) built by lab/deb.sh from a copy

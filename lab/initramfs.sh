@@ -3,7 +3,9 @@
 #
 # The guest is busybox (busybox-static) plus what the test needs:
 #   /init                  lab/guest-init.sh
-#   /lab.env               LAB_MODE=check|demo
+#   /lab.env               LAB_MODE=check|demo, and an export line for each
+#                          VAR=value of LAB_GUEST_ENV (the tests' environment,
+#                          e.g. the long runs of make fuzz and make soak)
 #   /lib/lab-modules/      the kernel's own modules for a virtio-blk disk with
 #                          ext4 (and xfs), decompressed, with an `order` file
 #                          listing them dependencies first
@@ -144,6 +146,9 @@ make_initramfs() {
 
 	install -m 0755 "$LAB_DIR/guest-init.sh" "$root/init"
 	echo "LAB_MODE=$mode" >"$root/lab.env"
+	for kv in ${LAB_GUEST_ENV:-}; do
+		printf 'export %s\n' "$kv"
+	done >>"$root/lab.env"
 	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\naiotest:x:1000:1000:aioring tests:/tmp:/bin/sh\n' \
 		>"$root/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\naiotest:x:1000:\naioring:x:990:aiotest\n' >"$root/etc/group"
