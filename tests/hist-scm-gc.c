@@ -10,9 +10,9 @@
  * then every descriptor is closed, in random order, while another process
  * (another user) makes and closes a garbage cycle every millisecond, so
  * the collector always runs. One round in 16 or so (chosen at random,
- * never one with a poll)
- * unregisters or updates away the files first: the collector must then
- * free the cycle and with it the ring's last file. The rounds run in
+ * never one with a poll) unregisters or updates away the files first:
+ * the collector must then free the cycle and with it the ring's last
+ * file. The rounds run in
  * batches of 50, each in a process of its own: at the end of a batch the
  * collectable rings must be gone and only the others left (the collector
  * cannot see through a ring), and the process's exit must free those. The
