@@ -257,6 +257,12 @@ enum {
 };
 
 /* Read/write state: the kiocb and the iterator over the user buffer. */
+enum {
+	AIOR_RW_IDLE,
+	AIOR_RW_ISSUING,	/* the submitter is in ->read_iter/->write_iter */
+	AIOR_RW_DONE_INLINE,	/* ->ki_complete ran in there: inline_res */
+};
+
 struct aior_rw {
 	struct kiocb		kiocb;
 	u64			addr;
@@ -271,6 +277,15 @@ struct aior_rw {
 	u32			bytes_done;	/* by earlier partial attempts */
 	unsigned long		fsize_limit;	/* submitter's RLIMIT_FSIZE (or owner's) */
 	struct wait_page_queue	wpq;		/* IOCB_WAITQ page-unlock callback */
+	/*
+	 * AIOR_RW_ISSUING while the submitter is inside ->read_iter or
+	 * ->write_iter: a ->ki_complete called from in there (a block
+	 * device completes a bio inline, an -EAGAIN included) leaves its
+	 * result in @inline_res for the submitter, which still uses the
+	 * iterator and the iovec array (rw.c).
+	 */
+	atomic_t		issue_state;
+	long			inline_res;
 	struct iovec		*free_iov;	/* from import_iovec(), or NULL */
 	struct iovec		fast_iov[UIO_FASTIOV];
 };
@@ -405,13 +420,6 @@ static inline bool aior_file_nowait(struct file *file)
 }
 
 /*
- * Workers and page callbacks act with the submitter's identity as of
- * submission: capture it when a request leaves the submitter's context
- * (only then: most requests never do). Called in that context, which is
- * the submitter itself, the SQ thread acting as the ring's owner, or a
- * retry that already captured it.
- */
-/*
  * The absolute deadline @ns from now. A timeout too long to add (up to
  * U64_MAX ns from userspace) is no timeout at all, not one in the past.
  */
@@ -424,6 +432,13 @@ static inline ktime_t aior_deadline(u64 ns)
 	return ktime_add_ns(now, ns);
 }
 
+/*
+ * Workers and page callbacks act with the submitter's identity as of
+ * submission: capture it when a request leaves the submitter's context
+ * (only then: most requests never do). Called in that context, which is
+ * the submitter itself, the SQ thread acting as the ring's owner, or a
+ * retry that already captured it.
+ */
 static inline void aior_req_capture_creds(struct aior_req *req)
 {
 	if (!req->creds)

@@ -82,7 +82,7 @@ static void aior_req_free(struct aior_req *req)
 	if (req->creds)
 		put_cred(req->creds);
 	if (req->buf_tbl)
-		aior_buf_table_put(req->buf_tbl);
+		aior_buf_table_put_any(req->buf_tbl);
 	/* No wakeup can reach it: it was detached before the request was done. */
 	kfree(req->apoll);
 	/* Back to the ring's cache; the request's memory stays charged. */
@@ -298,23 +298,12 @@ int aior_cq_wait(struct aior_ctx *ctx, u32 min_events,
 		expires = aior_deadline(timeout_ns);
 
 	for (;;) {
-		bool flushed;
-
+		aior_cq_overflow_flush(ctx);
 		/* Punted work whose worker could not start yet: try again. */
 		aior_wpool_grow(ctx);
 		prepare_to_wait(&ctx->cq_wait, &wait, TASK_INTERRUPTIBLE);
-		/*
-		 * Flush once on the waitqueue: a completion parked from now on
-		 * wakes us. What was parked before is moved here, or it stays
-		 * because the CQ is full, and then there is enough to return,
-		 * unless userspace reaped in between: no completion will wake
-		 * us for what is still parked, so look again, do not sleep.
-		 */
-		flushed = aior_cq_overflow_flush(ctx);
 		if (aior_cq_ready(ctx) >= min_events)
 			break;
-		if (!flushed)
-			continue;
 		/* Its owner is gone: no CQE will come (teardown.c wakes us). */
 		if (aior_ctx_dead(ctx)) {
 			ret = -EOWNERDEAD;
@@ -323,6 +312,15 @@ int aior_cq_wait(struct aior_ctx *ctx, u32 min_events,
 		if (signal_pending(current)) {
 			ret = -EINTR;
 			break;
+		}
+		/*
+		 * CQEs parked while the CQ was full, and userspace has made
+		 * room since the flush: no completion will wake us for them.
+		 * (A CQE parked from now on wakes us: we are on the queue.)
+		 */
+		if (!list_empty_careful(&ctx->overflow_list)) {
+			__set_current_state(TASK_RUNNING);
+			continue;
 		}
 		if (has_timeout) {
 			if (!schedule_hrtimeout(&expires, HRTIMER_MODE_ABS)) {

@@ -10,8 +10,8 @@
  * Teardown must reap everything: nobody else ever will.
  *
  * Submission tries without blocking; a request that would block goes to a
- * worker, which issues it and then polls for it itself (aior_iopoll_own()):
- * it is never on iopoll_list, whose poller may be the very thread the file
+ * worker, which issues it unpolled (rw.c): it completes by interrupt and is
+ * never on iopoll_list, whose poller may be the very thread the file
  * system made the worker wait for.
  */
 #include <linux/fs.h>
@@ -96,18 +96,3 @@ void aior_iopoll_drain(struct aior_ctx *ctx)
 	}
 }
 
-/*
- * In the worker that issued polled @req: poll its file until it is done,
- * then post it. A signal does not stop this: the bio is in flight and
- * points at the request, and the device completes it in bounded time.
- */
-void aior_iopoll_own(struct aior_req *req)
-{
-	/* Pairs with smp_store_release() in aior_iopoll_ki_complete(). */
-	while (!smp_load_acquire(&req->iopoll_done)) {
-		aior_file_iopoll(&req->rw.kiocb, true);
-		cond_resched();
-	}
-	aior_stat_inc(req->ctx, iopoll_reaped);
-	aior_rw_iopoll_done(req);
-}

@@ -8,6 +8,5 @@ int aior_iopoll_reap(struct aior_ctx *ctx, bool spin);
 int aior_iopoll_wait(struct aior_ctx *ctx, u32 min_events, bool has_timeout,
 		     u64 timeout_ns);
 void aior_iopoll_drain(struct aior_ctx *ctx);
-void aior_iopoll_own(struct aior_req *req);
 
 #endif /* AIOR_IOPOLL_H */

@@ -288,10 +288,10 @@ static void aior_poll_work_fn(struct aior_work *work)
 		goto out_unlock;
 	}
 	/*
-	 * Only a plain wakeup needs a look at the file. Take a reference
-	 * for it: once someone else completes the poll, the request's own
-	 * reference may go (aior_req_complete() parks requests without
-	 * their file).
+	 * Look at the file (unless POLLFREE took a waitqueue: then the poll
+	 * ends). Take a reference for it: once someone else completes the
+	 * poll, the request's own reference may go (aior_req_complete()
+	 * parks requests without their file).
 	 */
 	if (!aior_poll_freed(p))
 		file = get_file(req->file);
@@ -324,43 +324,35 @@ out_unlock:
  * (or the SQ thread) on that thread's own signals: the poll would never
  * complete. Refuse it, as a poll that can never work.
  *
- * signalfd_fops is not exported, and a dentry name proves nothing, so the
- * kernel's symbol table says whose ->poll an anonymous-inode file has:
- * "signalfd_poll". A lookup is slow; the f_op found to be a signalfd's is
- * kept, and so are a few found not to be (eventfd, timerfd, epoll...).
- * Racing writers store the same answers, so plain stores are enough.
+ * signalfd_fops is not exported. An anonymous-inode file named
+ * "[signalfd]" is a candidate, and the kernel's symbol table decides:
+ * its ->poll must be signalfd_poll (a name proves nothing by itself). The
+ * f_op found is kept, so the lookup is made once; racing writers store
+ * the same pointer.
  */
-#define AIOR_FOPS_SEEN	8
 static const struct file_operations *aior_signalfd_fops;
-static const struct file_operations *aior_other_fops[AIOR_FOPS_SEEN];
-static unsigned int aior_other_fops_next;
+
+static noinline bool aior_poll_is_signalfd_poll(const struct file_operations *fops)
+{
+	char sym[KSYM_SYMBOL_LEN];
+
+	if (!IS_ENABLED(CONFIG_KALLSYMS))
+		return true;	/* no symbols to ask: the name must do */
+	sprint_symbol_no_offset(sym, (unsigned long)fops->poll);
+	return !strcmp(sym, "signalfd_poll");
+}
 
 bool aior_is_signalfd(struct file *file)
 {
 	const struct file_operations *fops = file->f_op;
-	char sym[KSYM_SYMBOL_LEN];
-	unsigned int i;
 
 	if (fops == READ_ONCE(aior_signalfd_fops))
 		return true;
 	if (file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC ||
-	    !fops->poll)
+	    !fops->poll ||
+	    strcmp(file->f_path.dentry->d_name.name, "[signalfd]") ||
+	    !aior_poll_is_signalfd_poll(fops))
 		return false;
-	for (i = 0; i < AIOR_FOPS_SEEN; i++)
-		if (READ_ONCE(aior_other_fops[i]) == fops)
-			return false;
-	if (IS_ENABLED(CONFIG_KALLSYMS)) {
-		sprint_symbol_no_offset(sym, (unsigned long)fops->poll);
-		if (strcmp(sym, "signalfd_poll")) {
-			i = READ_ONCE(aior_other_fops_next);
-			WRITE_ONCE(aior_other_fops[i % AIOR_FOPS_SEEN], fops);
-			WRITE_ONCE(aior_other_fops_next, i + 1);
-			return false;
-		}
-	} else if (strcmp(file->f_path.dentry->d_name.name, "[signalfd]")) {
-		/* No symbols to ask: the name anon_inode_getfile() gave it. */
-		return false;
-	}
 	WRITE_ONCE(aior_signalfd_fops, fops);
 	return true;
 }

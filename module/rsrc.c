@@ -169,20 +169,24 @@ static void aior_buf_table_free_work(struct work_struct *work)
 					 free_work));
 }
 
-/*
- * The last reference may be a request completing from the block layer, in
- * interrupt context (or under a spinlock), where unpinning a large table
- * would stall the CPU and cond_resched() is not allowed: unpin in a work
- * item then, which module unload drains (aior_teardown_module_exit()).
- */
+/* Drop the ring's reference, where sleeping is allowed (UNREGISTER, teardown). */
 void aior_buf_table_put(struct aior_buf_table *tbl)
+{
+	if (refcount_dec_and_test(&tbl->refs))
+		aior_buf_table_free(tbl);
+}
+
+/*
+ * Drop a request's reference, from any context: the last one may be a
+ * request completing from the block layer, in interrupt context or under
+ * a lock, where unpinning a large table would stall the CPU and
+ * cond_resched() is not allowed. Unpinning is then left to a work item,
+ * which module unload drains (aior_teardown_module_exit()).
+ */
+void aior_buf_table_put_any(struct aior_buf_table *tbl)
 {
 	if (!refcount_dec_and_test(&tbl->refs))
 		return;
-	if (preemptible()) {
-		aior_buf_table_free(tbl);
-		return;
-	}
 	INIT_WORK(&tbl->free_work, aior_buf_table_free_work);
 	aior_teardown_queue(&tbl->free_work);
 }
@@ -210,8 +214,13 @@ static int aior_buf_vmas_ok(struct mm_struct *mm, unsigned long start,
 			return -EFAULT;
 		if (vma->vm_flags & (VM_IO | VM_PFNMAP))
 			return -EFAULT;
+		/*
+		 * shmem: a regular file of a tmpfs (devtmpfs is one too, and
+		 * a device's mapping there is driver memory: refused).
+		 */
 		if (vma->vm_file && !(vma->vm_flags & VM_HUGETLB) &&
-		    file_inode(vma->vm_file)->i_sb->s_magic != TMPFS_MAGIC)
+		    (file_inode(vma->vm_file)->i_sb->s_magic != TMPFS_MAGIC ||
+		     !S_ISREG(file_inode(vma->vm_file)->i_mode)))
 			return -EOPNOTSUPP;
 		addr = vma->vm_end;
 	}
@@ -228,12 +237,7 @@ static int aior_pin_buf(struct aior_buf *b, const struct iovec *iov)
 	size_t left;
 	long ret;
 
-	if (!iov->iov_base || !iov->iov_len)
-		return -EFAULT;
-	if (iov->iov_len > AIOR_MAX_BUF_SIZE)
-		return -EINVAL;
-	if (check_add_overflow(start, (unsigned long)iov->iov_len, &end))
-		return -EOVERFLOW;
+	end = start + iov->iov_len;	/* aior_buf_validate() checked it */
 	first = start >> PAGE_SHIFT;
 	nr = ((end + PAGE_SIZE - 1) >> PAGE_SHIFT) - first;
 
@@ -283,13 +287,33 @@ err:
 	return ret;
 }
 
+/*
+ * A buffer that can be pinned at all: -EFAULT for none or for memory that
+ * is not the user's (so the page count below cannot wrap), -EINVAL for
+ * over 1 GiB, -EOVERFLOW for a range that wraps.
+ */
+static int aior_buf_validate(const struct iovec *iov)
+{
+	unsigned long end;
+
+	if (!iov->iov_base || !iov->iov_len)
+		return -EFAULT;
+	if (iov->iov_len > AIOR_MAX_BUF_SIZE)
+		return -EINVAL;
+	if (check_add_overflow((unsigned long)iov->iov_base,
+			       (unsigned long)iov->iov_len, &end))
+		return -EOVERFLOW;
+	if (!access_ok(iov->iov_base, iov->iov_len))
+		return -EFAULT;
+	return 0;
+}
+
+/* Pages spanned by a buffer aior_buf_validate() accepted. */
 static unsigned long aior_iov_pages(const struct iovec *iov)
 {
 	unsigned long start = (unsigned long)iov->iov_base;
 	unsigned long end = start + iov->iov_len;
 
-	if (end < start)
-		return 0;
 	return ((end + PAGE_SIZE - 1) >> PAGE_SHIFT) - (start >> PAGE_SHIFT);
 }
 
@@ -357,12 +381,11 @@ static int aior_register_buffers(struct aior_ctx *ctx, void __user *uiov,
 	tbl->creds = get_cred(ctx->creds);
 	tbl->user = tbl->creds->user;
 
-	/* Charge everything first, so a too-big request pins nothing. */
+	/* Check and charge everything first, so a bad request pins nothing. */
 	for (i = 0; i < nr; i++) {
-		if (iov[i].iov_len > AIOR_MAX_BUF_SIZE) {
-			ret = -EINVAL;
+		ret = aior_buf_validate(&iov[i]);
+		if (ret)
 			goto err;
-		}
 		pages += aior_iov_pages(&iov[i]);
 	}
 	if (!capable(CAP_IPC_LOCK)) {

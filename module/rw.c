@@ -95,6 +95,7 @@ int aior_rw_prep(struct aior_req *req, const struct aioring_sqe *sqe)
 	rw->rw_flags = (__force rwf_t)sqe->rw_flags;
 	rw->free_iov = NULL;
 	rw->ready = false;
+	atomic_set(&rw->issue_state, AIOR_RW_IDLE);
 	rw->bytes_done = 0;
 	rw->cur_pos = sqe->off == (u64)-1;
 	if (rw->cur_pos) {
@@ -234,10 +235,18 @@ static int aior_rw_result(struct aior_req *req, ssize_t ret)
  */
 static bool aior_rw_should_reissue(struct aior_req *req, long res)
 {
+	if (req->flags & AIOR_F_USER_NOWAIT)
+		return false;
+	/*
+	 * A queue that cannot take REQ_NOWAIT at all (bio-based: dm, md on
+	 * 5.10) fails it with BLK_STS_NOTSUPP: issued blocking, it works.
+	 */
+	if (res == -EOPNOTSUPP && (req->rw.kiocb.ki_flags & IOCB_NOWAIT))
+		return !aior_ctx_dead(req->ctx);
 	return res == -EAGAIN &&
 	       ((req->rw.kiocb.ki_flags & IOCB_NOWAIT) ||
 		(req->flags & AIOR_F_IOPOLL)) &&
-	       !(req->flags & AIOR_F_USER_NOWAIT) && !aior_ctx_dead(req->ctx);
+	       !aior_ctx_dead(req->ctx);
 }
 
 /*
@@ -279,10 +288,7 @@ static void aior_iopoll_ki_complete(struct kiocb *kiocb, long res
 	smp_store_release(&req->iopoll_done, 1);
 }
 
-/*
- * Post a polled request found done: by the reaper (process context,
- * uring_lock held) or by the worker that issued it (aior_iopoll_own()).
- */
+/* Post a polled request found done: the reaper, uring_lock held. */
 void aior_rw_iopoll_done(struct aior_req *req)
 {
 	struct kiocb *kiocb = &req->rw.kiocb;
@@ -298,11 +304,57 @@ void aior_rw_iopoll_done(struct aior_req *req)
 	aior_req_done(req, aior_rw_result(req, res));
 }
 
-/* ->ki_complete, from the block layer in any context */
+/*
+ * ->ki_complete, from the block layer in any context. Called from inside
+ * the submitter's ->read_iter/->write_iter (a bio completed, or refused
+ * with -EAGAIN, within submit_bio()), the result is left to the submitter:
+ * the file system's code up the stack may still revert or re-expand the
+ * iterator, whose iovec array the completion would free, or which a
+ * reissue would hand to a worker.
+ */
 static void aior_rw_ki_complete(struct kiocb *kiocb, long res
 				AIOR_KI_COMPLETE_EXTRA_ARG)
 {
+	struct aior_rw *rw = container_of(kiocb, struct aior_rw, kiocb);
+
+	if (atomic_read(&rw->issue_state) == AIOR_RW_ISSUING) {
+		rw->inline_res = res;
+		/* Full barrier on success: the issuer reads inline_res after. */
+		if (atomic_cmpxchg(&rw->issue_state, AIOR_RW_ISSUING,
+				   AIOR_RW_DONE_INLINE) == AIOR_RW_ISSUING)
+			return;
+	}
 	aior_rw_done(kiocb, res);
+}
+
+static void aior_rw_issue_begin(struct aior_rw *rw)
+{
+	atomic_set(&rw->issue_state, AIOR_RW_ISSUING);
+}
+
+/*
+ * After ->read_iter/->write_iter returned -EIOCBQUEUED: did ->ki_complete
+ * run inside it? Then its result is ours to finish as a synchronous one:
+ * freeze protection dropped, -EAGAIN (or a NOWAIT -EOPNOTSUPP) to be
+ * retried, anything else the result. Returns -EIOCBQUEUED if the
+ * completion is still to come (or already posted, after the return).
+ */
+static ssize_t aior_rw_issue_end(struct aior_req *req, ssize_t ret)
+{
+	struct aior_rw *rw = &req->rw;
+
+	if (ret != -EIOCBQUEUED) {
+		atomic_set(&rw->issue_state, AIOR_RW_IDLE);
+		return ret;
+	}
+	if (atomic_xchg(&rw->issue_state, AIOR_RW_IDLE) != AIOR_RW_DONE_INLINE)
+		return -EIOCBQUEUED;
+	if (rw->kiocb.ki_flags & IOCB_WRITE)
+		aior_kiocb_end_write(&rw->kiocb);
+	if (aior_rw_should_reissue(req, rw->inline_res))
+		return -EAGAIN;
+	aior_stat_inc(req->ctx, completed_async);
+	return rw->inline_res;
 }
 
 /* Set up the kiocb and iterator once; later attempts reuse them. */
@@ -367,12 +419,20 @@ static bool aior_rw_begin(struct aior_req *req, unsigned int issue_flags)
 	 * Polled I/O is tried without blocking too: a submitter that blocked
 	 * in the file system (ext4 waiting, for an unaligned write, on the
 	 * ring's own polled reads that only this thread reaps) would wait for
-	 * the device's I/O timeout. -EAGAIN sends it to a worker, which polls
-	 * for its own request (aior_iopoll_own()).
+	 * the device's I/O timeout. -EAGAIN sends it to a worker.
 	 */
 	if (req->flags & AIOR_F_IOPOLL) {
-		if ((issue_flags & AIOR_ISSUE_NONBLOCK) &&
-		    (req->file->f_mode & FMODE_NOWAIT)) {
+		if (!(issue_flags & AIOR_ISSUE_NONBLOCK)) {
+			/*
+			 * In a worker: issued unpolled, completing by interrupt
+			 * like any O_DIRECT. A polled bio is always REQ_NOWAIT,
+			 * so it could not wait for a tag, and a kernel thread
+			 * would have to spin on ->iopoll for it.
+			 */
+			kiocb->ki_flags &= ~(IOCB_NOWAIT | IOCB_HIPRI);
+			kiocb->ki_complete = aior_rw_ki_complete;
+			req->flags &= ~AIOR_F_IOPOLL;
+		} else if (req->file->f_mode & FMODE_NOWAIT) {
 			kiocb->ki_flags |= IOCB_NOWAIT;
 			aior_req_capture_creds(req);
 		} else {
@@ -426,8 +486,14 @@ static bool aior_rw_would_block(struct aior_req *req, ssize_t ret,
 	struct aior_rw *rw = &req->rw;
 
 	if (!(issue_flags & AIOR_ISSUE_NONBLOCK) ||
-	    (req->flags & (AIOR_F_USER_NOWAIT | AIOR_F_IOPOLL)))
+	    (req->flags & AIOR_F_USER_NOWAIT))
 		return false;
+	if (req->flags & AIOR_F_IOPOLL) {
+		/* Punted as it was: the attempt may have advanced the iterator. */
+		if (ret == -EAGAIN)
+			rw->iter = rw->iter_saved;
+		return false;
+	}
 	if (!aior_file_async_ok(req->file)) {
 		/*
 		 * A pollable file: a short read is the answer, as for read(2);
@@ -489,6 +555,15 @@ static int aior_waitq_wake(struct wait_queue_entry *wait, unsigned int mode,
 	if (!aior_wake_page_match(wpq, key))
 		return 0;
 	list_del_init(&wait->entry);
+	/*
+	 * The submitter is still inside ->read_iter (the page was unlocked
+	 * right after our entry was queued): it reads on by itself, and a
+	 * retry now would run the request in two threads at once.
+	 */
+	if (atomic_read(&req->rw.issue_state) == AIOR_RW_ISSUING &&
+	    atomic_cmpxchg(&req->rw.issue_state, AIOR_RW_ISSUING,
+			   AIOR_RW_DONE_INLINE) == AIOR_RW_ISSUING)
+		return 1;
 	aior_stat_inc(req->ctx, waitq_retries);
 	aior_queue_retry(req);
 	return 1;
@@ -497,7 +572,9 @@ static int aior_waitq_wake(struct wait_queue_entry *wait, unsigned int mode,
 /*
  * Read with IOCB_WAITQ until done, or until the page cache has queued our
  * callback (-EIOCBQUEUED: from then on the request belongs to the callback
- * and must not be touched). -EAGAIN means WAITQ cannot help: punt.
+ * and must not be touched; a callback that fires before ->read_iter has
+ * returned leaves the next attempt to us, see aior_waitq_wake()). -EAGAIN
+ * means WAITQ cannot help: punt.
  */
 static int aior_read_waitq(struct aior_req *req)
 {
@@ -516,9 +593,17 @@ static int aior_read_waitq(struct aior_req *req)
 		aior_kiocb_set_waitq(kiocb, &rw->wpq);
 		rw->iter_saved = rw->iter;
 
+		aior_rw_issue_begin(rw);
 		ret = vfs_iocb_iter_read(req->file, kiocb, &rw->iter);
-		if (ret == -EIOCBQUEUED)
-			return ret;
+		if (ret == -EIOCBQUEUED) {
+			/* Ours from here, unless the page came back meanwhile. */
+			if (atomic_xchg(&rw->issue_state, AIOR_RW_IDLE) !=
+			    AIOR_RW_DONE_INLINE)
+				return ret;
+			rw->iter = rw->iter_saved;
+			continue;
+		}
+		atomic_set(&rw->issue_state, AIOR_RW_IDLE);
 		kiocb->ki_flags &= ~IOCB_WAITQ;
 		if (ret == -EAGAIN) {
 			rw->iter = rw->iter_saved;
@@ -547,7 +632,9 @@ int aior_read(struct aior_req *req, unsigned int issue_flags)
 	if (!aior_rw_begin(req, issue_flags))
 		return -EAGAIN;
 
-	ret = vfs_iocb_iter_read(req->file, &rw->kiocb, &rw->iter);
+	aior_rw_issue_begin(rw);
+	ret = aior_rw_issue_end(req, vfs_iocb_iter_read(req->file, &rw->kiocb,
+							&rw->iter));
 	if (ret == -EIOCBQUEUED)
 		return ret;
 	if (!aior_rw_would_block(req, ret, issue_flags))
@@ -598,9 +685,16 @@ int aior_write(struct aior_req *req, unsigned int issue_flags)
 		ret = -EAGAIN;
 		goto would_block;
 	}
+	aior_rw_issue_begin(rw);
 	ret = vfs_iocb_iter_write(req->file, kiocb, &rw->iter);
-	if (ret == -EIOCBQUEUED)
-		return ret;
+	if (ret == -EIOCBQUEUED) {
+		/* Completed inside: freeze protection already given back. */
+		ret = aior_rw_issue_end(req, ret);
+		if (ret == -EIOCBQUEUED)
+			return ret;
+		goto would_block;
+	}
+	aior_rw_issue_end(req, ret);
 	aior_kiocb_end_write_sync(kiocb);
 
 	/* Some filesystems refuse NOWAIT buffered writes outright. */

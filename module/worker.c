@@ -93,7 +93,6 @@
 
 #include "cq.h"
 #include "opdef.h"
-#include "iopoll.h"
 #include "worker.h"
 
 unsigned int aior_max_workers_cap = 64;
@@ -254,13 +253,8 @@ static void aior_run_blocking(struct aior_req *req)
 
 	refcount_inc(&req->refs);
 	ret = aior_worker_issue(req, AIOR_ISSUE_WORKER);
-	if (ret == -EIOCBQUEUED) {
-		/* Polled: nobody else reaps it (iopoll.c). */
-		if (req->flags & AIOR_F_IOPOLL)
-			aior_iopoll_own(req);
-	} else {
+	if (ret != -EIOCBQUEUED)
 		aior_req_done(req, ret);
-	}
 	aior_req_put(req);
 }
 
