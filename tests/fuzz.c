@@ -1239,19 +1239,27 @@ static void overflow(struct thr *t, struct fring *fr)
 
 /* ------------------------------------------------------ registration */
 
-/* A buffer to register, and the error it must give (0: fine). */
-static int gen_regbuf(struct rng *r, struct iovec *iov)
+/*
+ * A buffer to register, and the error it must give (0: fine). *@early
+ * says the error is one of those found before anything is charged or
+ * pinned (NULL, empty, over 1 GiB); the others come from the pin.
+ */
+static int gen_regbuf(struct rng *r, struct iovec *iov, int *early)
 {
 	uint64_t off;
+
+	*early = 0;
 
 	switch (below(r, 14)) {
 	case 0:
 		iov->iov_base = NULL;
 		iov->iov_len = 4096;
+		*early = 1;
 		return -EFAULT;
 	case 1:
 		iov->iov_base = pool.buf;
 		iov->iov_len = 0;
+		*early = 1;
 		return -EFAULT;
 	case 2:
 		iov->iov_base = pool.buf + POOL_PAGES * 4096 - 4096;
@@ -1264,6 +1272,7 @@ static int gen_regbuf(struct rng *r, struct iovec *iov)
 	case 4:
 		iov->iov_base = pool.buf;
 		iov->iov_len = (1ULL << 30) + 1 + below(r, 1 << 20);
+		*early = 1;
 		return -EINVAL;
 	case 5:
 		if (pool.filemap == MAP_FAILED)
@@ -1323,24 +1332,24 @@ static void reg_op(struct thr *t, struct fring *fr, int sloppy)
 	switch (below(r, 9)) {
 	case 0:
 	case 1: {
-		int first = 0, toolong = 0;
+		int first_early = 0, first_pin = 0;
 
 		/*
-		 * Every length is checked before anything is pinned (-EINVAL),
-		 * then the buffers in order: the first bad one decides.
+		 * Every buffer is checked, in order, before anything is charged
+		 * (NULL or empty: -EFAULT, over 1 GiB: -EINVAL); then the
+		 * charge (-ENOMEM over the limit); then the pins, in order.
 		 */
 		nr = 1 + below(r, 4);
 		for (unsigned i = 0; i < nr; i++) {
-			int e = gen_regbuf(r, &iov[i]);
+			int early, e = gen_regbuf(r, &iov[i], &early);
 
-			if (e == -EINVAL)
-				toolong = 1;
-			else if (!first)
-				first = e;
+			if (early && !first_early)
+				first_early = e;
+			else if (!early && !first_pin)
+				first_pin = e;
 		}
-		exp = toolong ? -EINVAL : first;
-		/* The charge comes before the pins: over the limit is -ENOMEM. */
-		alt = toolong ? 0 : -ENOMEM;
+		exp = first_early ? first_early : first_pin;
+		alt = first_early ? 0 : -ENOMEM;
 		ra.opcode = AIORING_REGISTER_BUFFERS;
 		ra.nr = nr;
 		ra.arg = (uint64_t)(uintptr_t)iov;
