@@ -33,7 +33,8 @@
  * with a longer one (make check-debug: 600 s; make fuzz) 1000000 within
  * the timeout less 60 s. The seed comes from the clock. AIORING_FUZZ_OPS,
  * AIORING_FUZZ_SEED, AIORING_FUZZ_TIME and AIORING_FUZZ_REPLAY override
- * them, and so do the options. The count reached and the seed are printed at the end.
+ * them, and so do the options; AIORING_FUZZ_TRACE=1 prints a line as each
+ * round starts (make fuzz does), for a kernel that falls over mid-run. The count reached and the seed are printed at the end.
  * Every round is generated from (seed, round) alone, so "--seed S
  * --replay R" runs that one round again; a failing invariant prints both.
  * Threads interleave as the scheduler likes, so a replay repeats the same
@@ -87,7 +88,8 @@
 static uint64_t opt_ops = 100000, opt_seed;
 static long long opt_replay = -1;
 static unsigned opt_time, opt_procs = 2, opt_slack_ms = 3000;
-static unsigned opt_round_timeout = 30;
+static unsigned opt_round_timeout = 30, opt_trace;
+static int opt_only_ring = -1;
 static const char *self_exe = "/proc/self/exe";
 
 /* Shared by every process of the run (MAP_SHARED). */
@@ -1729,6 +1731,8 @@ static void *ring_thread(void *arg)
 	struct rng *r = &t->r;
 
 	t->tid = syscall(SYS_gettid);
+	if (opt_only_ring >= 0 && opt_only_ring != t->id)
+		return NULL;
 	for (t->op = 0; t->op < plan.ops; t->op++) {
 		unsigned w = below(r, 100);
 
@@ -2081,6 +2085,9 @@ static void supervisor(unsigned slot, uint64_t t_end)
 		round = opt_replay >= 0 ? (uint64_t)opt_replay :
 			atomic_fetch_add(&sh->next_round, 1);
 		plan_round(&pl, round);
+		if (opt_trace)
+			fprintf(stderr, "fuzz: round %llu (%s end) starts\n",
+				(unsigned long long)round, end_names[pl.end]);
 		fflush(stderr);
 		pid = fork();
 		if (pid < 0) {
@@ -2201,6 +2208,12 @@ int main(int argc, char **argv)
 		opt_time = parse_u64(env);
 	if ((env = getenv("AIORING_FUZZ_REPLAY")) && *env)
 		opt_replay = parse_u64(env);
+	/* Minimising a replay: only this ring's thread runs its operations. */
+	if ((env = getenv("AIORING_FUZZ_ONLY_RING")) && *env)
+		opt_only_ring = parse_u64(env);
+	/* A line per round: which rounds ran when the kernel fell over. */
+	if ((env = getenv("AIORING_FUZZ_TRACE")))
+		opt_trace = parse_u64(env);
 	for (int a = 1; a < argc; a++) {
 		const char *v = a + 1 < argc ? argv[a + 1] : NULL;
 
