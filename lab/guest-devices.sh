@@ -15,6 +15,15 @@
 #   nullb5  raw,  AIORING_TEST_SHALLOW_DEV   (one tag, 1 ms latency)
 # A device or file system that cannot be made is reported and its
 # variable left unset; the tests that need it then skip, saying why.
+#
+# Every memory-backed device has 512-byte sectors. null_blk copies a
+# segment in pieces of its block size from the segment's first sector
+# (copy_to_nullb()/copy_from_nullb() on every supported kernel), and
+# O_DIRECT needs only 512-byte alignment of the user's buffer: on a
+# 4096-byte device a segment that starts 512 bytes into a page overruns
+# null_blk's page by up to 3.5 KiB. tests/fuzz found it (KASAN: a
+# use-after-free write in copy_to_nullb() from a plain O_DIRECT write
+# through ext4); with 512-byte pieces no copy can cross a page.
 
 L=/lab
 devsay() { echo "AIORING-LAB: $*"; }
@@ -56,7 +65,7 @@ ext4_nullb() {
 		mkdir -p "$mnt" && mount -t ext4 -o noatime "/dev/$n" "$mnt"
 }
 
-SLOW="queue_mode=2 irqmode=2 completion_nsec=200000 memory_backed=1 blocksize=4096 hw_queue_depth=64"
+SLOW="queue_mode=2 irqmode=2 completion_nsec=200000 memory_backed=1 blocksize=512 hw_queue_depth=64"
 if ext4_nullb nullb0 /mnt/slow 256 $SLOW; then
 	export AIORING_TEST_DIR_SLOW=/mnt/slow
 	devsay "ext4 on nullb0 (0.2 ms) at /mnt/slow"
@@ -72,7 +81,7 @@ else
 	devsay "no xfs on a latency device"
 fi
 if mknullb nullb2 size=64 queue_mode=2 irqmode=0 memory_backed=1 \
-	blocksize=4096 poll_queues=1; then
+	blocksize=512 poll_queues=1; then
 	# Back every page now, through the normal path: null_blk allocates a
 	# memory-backed page on first write, and from its poll handler that
 	# would sleep under iocb_bio_iopoll()'s rcu_read_lock (its bug, which
@@ -87,7 +96,7 @@ fi
 # A device with 10 ms of latency, for reads that must still be in flight
 # when the submitter looks again (tests/owned-isolation). Made last: 5.10
 # names a configfs null_blk by its index, not by its directory.
-SLOWER="queue_mode=2 irqmode=2 completion_nsec=10000000 memory_backed=1 blocksize=4096 hw_queue_depth=64"
+SLOWER="queue_mode=2 irqmode=2 completion_nsec=10000000 memory_backed=1 blocksize=512 hw_queue_depth=64"
 if ext4_nullb nullb3 /mnt/slower 64 $SLOWER; then
 	export AIORING_TEST_DIR_SLOWER=/mnt/slower
 	devsay "ext4 on nullb3 (10 ms) at /mnt/slower"
@@ -111,7 +120,7 @@ fi
 # A device with one tag and 1 ms of latency: REQ_NOWAIT bios beyond the
 # first come back -EAGAIN from the block layer (tests/rw-reissue).
 if mknullb nullb5 size=16 queue_mode=2 irqmode=2 completion_nsec=1000000 \
-	memory_backed=1 blocksize=4096 hw_queue_depth=1 submit_queues=1 &&
+	memory_backed=1 blocksize=512 hw_queue_depth=1 submit_queues=1 &&
 	dd if=/dev/zero of=/dev/nullb5 bs=1M count=16 conv=fsync 2>/dev/null; then
 	export AIORING_TEST_SHALLOW_DEV=/dev/nullb5
 	devsay "one-tag raw device /dev/nullb5"
