@@ -153,6 +153,13 @@ static inline long fz_count_tasks(const char *prefix, int dstate, int verbose)
 		comm++;
 		if (prefix && strncmp(comm, prefix, strlen(prefix)))
 			continue;
+		/*
+		 * The rings' threads are aioring-a/PID, aioring-w/PID and
+		 * aioring-sq/PID; a process named aioring-something (the debug
+		 * guest's aioring-run-tests wrapper) is none of them.
+		 */
+		if (prefix && !strchr(comm + strlen(prefix), '/'))
+			continue;
 		if (dstate && end[2] != 'D')
 			continue;
 		n++;
