@@ -476,6 +476,19 @@ static bool aior_rw_begin(struct aior_req *req, unsigned int issue_flags)
 }
 
 /*
+ * Count @done bytes of a short attempt and go on right after them. The
+ * iterator is taken from before the attempt and advanced, not trusted as
+ * the file left it: some ->write_iter (iomap, block devices) revert or
+ * re-expand it around a short result, and the rest would be written twice.
+ */
+static void aior_rw_advance(struct aior_rw *rw, ssize_t done)
+{
+	rw->iter = rw->iter_saved;
+	iov_iter_advance(&rw->iter, done);
+	rw->bytes_done += done;
+}
+
+/*
  * After a nonblocking attempt: true if the request should try again
  * without blocking the submitter (WAITQ or a worker), with any partial
  * progress recorded.
@@ -506,7 +519,7 @@ static bool aior_rw_would_block(struct aior_req *req, ssize_t ret,
 		if (ret > 0 && (rw->kiocb.ki_flags & IOCB_WRITE) &&
 		    iov_iter_count(&rw->iter) &&
 		    !(req->file->f_flags & O_NONBLOCK)) {
-			rw->bytes_done += ret;
+			aior_rw_advance(rw, ret);
 			return true;
 		}
 		return false;
@@ -523,7 +536,7 @@ static bool aior_rw_would_block(struct aior_req *req, ssize_t ret,
 		 * that stopped where it would block (XFS, btrfs). The rest
 		 * goes on where this stopped, as write(2) would go on.
 		 */
-		rw->bytes_done += ret;
+		aior_rw_advance(rw, ret);
 	} else {
 		return false;
 	}
@@ -611,7 +624,7 @@ static int aior_read_waitq(struct aior_req *req)
 		}
 		if (ret > 0 && iov_iter_count(&rw->iter)) {
 			/* Partial: continue where it stopped. */
-			rw->bytes_done += ret;
+			aior_rw_advance(rw, ret);
 			continue;
 		}
 		return aior_rw_result(req, ret);
