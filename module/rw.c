@@ -235,18 +235,17 @@ static int aior_rw_result(struct aior_req *req, ssize_t ret)
  */
 static bool aior_rw_should_reissue(struct aior_req *req, long res)
 {
-	if (req->flags & AIOR_F_USER_NOWAIT)
+	bool nowait = req->rw.kiocb.ki_flags & IOCB_NOWAIT;
+
+	if ((req->flags & AIOR_F_USER_NOWAIT) || aior_ctx_dead(req->ctx))
 		return false;
 	/*
 	 * A queue that cannot take REQ_NOWAIT at all (bio-based: dm, md on
 	 * 5.10) fails it with BLK_STS_NOTSUPP: issued blocking, it works.
 	 */
-	if (res == -EOPNOTSUPP && (req->rw.kiocb.ki_flags & IOCB_NOWAIT))
-		return !aior_ctx_dead(req->ctx);
-	return res == -EAGAIN &&
-	       ((req->rw.kiocb.ki_flags & IOCB_NOWAIT) ||
-		(req->flags & AIOR_F_IOPOLL)) &&
-	       !aior_ctx_dead(req->ctx);
+	if (res == -EOPNOTSUPP)
+		return nowait;
+	return res == -EAGAIN && (nowait || (req->flags & AIOR_F_IOPOLL));
 }
 
 /*

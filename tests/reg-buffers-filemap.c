@@ -12,21 +12,6 @@
 
 #include "t_async.h"
 
-static long vmpin_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		t_fail("/proc/self/status");
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 static void try_reg(struct aioring *ring, void *addr, size_t len, int expect,
 		    const char *what)
 {
@@ -55,7 +40,7 @@ static int child(void)
 	if (fd < 0)
 		t_fail("open %s: %s", path, t_errname(errno));
 	t_ring_init(&ring, 4, 0);
-	base = vmpin_kb();
+	base = t_vmpin_kb();
 
 	m = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED)
@@ -75,7 +60,7 @@ static int child(void)
 	two[1].iov_base = m;
 	two[1].iov_len = page;
 	T_RES(aioring_register_buffers(&ring, two, 2), -EOPNOTSUPP);
-	T_EQ(vmpin_kb(), base);
+	T_EQ(t_vmpin_kb(), base);
 	munmap(m, 4 * page);
 
 	/* What may be pinned still can. */

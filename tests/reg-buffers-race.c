@@ -49,22 +49,6 @@ static void *flipper(void *arg)
 	return NULL;
 }
 
-/* VmPin of this process, in kB; -1 if the kernel does not show it. */
-static long vmpin_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 static char path[256];
 
 static int child(void)
@@ -112,7 +96,7 @@ static int child(void)
 			break;
 		}
 		ok++;
-		pin = vmpin_kb();
+		pin = t_vmpin_kb();
 		if (pin > (long)(LIMIT >> 10)) {
 			t_error("round %u: VmPin %ld kB over the %lu kB limit",
 				i, pin, LIMIT >> 10);

@@ -11,21 +11,6 @@
 
 #define NPAGES	16
 
-static long vmpin_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		t_fail("/proc/self/status");
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 int main(void)
 {
 	long page = sysconf(_SC_PAGESIZE), base, got;
@@ -34,7 +19,7 @@ int main(void)
 	char *buf;
 
 	t_require_device();
-	base = vmpin_kb();
+	base = t_vmpin_kb();
 	if (base < 0)
 		t_skip("this kernel shows no VmPin");
 	buf = t_aligned_alloc(page, NPAGES * page);
@@ -46,18 +31,18 @@ int main(void)
 	iov[1].iov_len = 12 * page - 200;
 	t_ring_init(&ring, 4, 0);
 	T_RES(aioring_register_buffers(&ring, iov, 2), 0);
-	got = vmpin_kb();
+	got = t_vmpin_kb();
 	t_log("VmPin %ld kB before, %ld kB with 16 pages registered", base, got);
 	T_EQ(got - base, NPAGES * page / 1024);
 	T_RES(aioring_unregister_buffers(&ring), 0);
-	T_EQ(vmpin_kb(), base);
+	T_EQ(t_vmpin_kb(), base);
 
 	T_RES(aioring_register_buffers(&ring, iov, 2), 0);
-	T_EQ(vmpin_kb() - base, NPAGES * page / 1024);
+	T_EQ(t_vmpin_kb() - base, NPAGES * page / 1024);
 	aioring_queue_exit(&ring);
 	/* The table goes with the ring; its free may be deferred a little. */
-	for (int i = 0; i < 100 && vmpin_kb() != base; i++)
+	for (int i = 0; i < 100 && t_vmpin_kb() != base; i++)
 		t_sleep_ms(10);
-	T_EQ(vmpin_kb(), base);
+	T_EQ(t_vmpin_kb(), base);
 	return t_exit_status();
 }

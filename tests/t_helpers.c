@@ -754,3 +754,18 @@ void t_uring_exit(struct t_uring *u)
 	munmap(u->sq_ptr, u->sq_sz);
 	close(u->fd);
 }
+
+long t_vmpin_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}

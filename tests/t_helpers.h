@@ -191,6 +191,8 @@ void t_sleep_ms(unsigned ms);
  * supplementary group: what an ordinary member of the aioring group is.
  */
 void t_become_user(uid_t uid);
+/* VmPin of this process in kB (/proc/self/status), or -1 if not shown. */
+long t_vmpin_kb(void);
 /* /sys/module/aioring/refcnt, or -1 if it cannot be read. */
 long t_module_refcnt(void);
 /* Wait up to @ms for the refcnt to be @want; returns the last value. */
