@@ -66,18 +66,14 @@ debug_recipe() {
 		y MODULES
 		y MODULE_UNLOAD
 		y DEBUG_FS
-		# what the tests use: a page nobody serves (userfaultfd), the
-		# owner's cgroups (v2, io.max), and the mm hook of teardown
-		# (MMU_NOTIFIER is selected by KVM only)
+		# what the tests use: a page nobody serves (userfaultfd) and the
+		# owner's cgroups (v2, io.max)
 		y USERFAULTFD
 		y CGROUPS
 		y BLK_CGROUP
 		y BLK_DEV_THROTTLING
 		y MEMCG
 		y CPUSETS
-		y VIRTUALIZATION
-		y KVM
-		y KVM_INTEL
 		# bug finders
 		y KASAN
 		y KASAN_GENERIC
@@ -232,7 +228,7 @@ debug_verify_config() {
 		DEBUG_KMEMLEAK DEBUG_LIST DETECT_HUNG_TASK SOFTLOCKUP_DETECTOR SLUB_DEBUG \
 		DEBUG_FS VIRTIO_PCI VIRTIO_BLK EXT4_FS XFS_FS CRYPTO_CRC32C CONFIGFS_FS \
 		DEVTMPFS BLK_DEV_INITRD MODULES MODULE_UNLOAD SERIAL_8250_CONSOLE \
-		USERFAULTFD MMU_NOTIFIER BLK_DEV_THROTTLING GCOV_KERNEL; do
+		USERFAULTFD BLK_DEV_THROTTLING GCOV_KERNEL; do
 		grep -qx "CONFIG_$want=y" "$DEBUG_TREE/.config" || missing+=("$want")
 	done
 	grep -qx "CONFIG_BLK_DEV_NULL_BLK=m" "$DEBUG_TREE/.config" || missing+=("BLK_DEV_NULL_BLK=m")

@@ -14,7 +14,6 @@
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/llist.h>
-#include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/pagemap.h>
 #include <linux/refcount.h>
@@ -164,10 +163,8 @@ struct aior_ctx {
 	struct pid		*owner_tgid;
 	struct task_struct	*owner;		/* its leader, get_task_struct()ed */
 	struct aior_user	*user;		/* per-user caps (worker.c) */
-	/* Teardown triggers (teardown.c): the owner's mm and thread group. */
-	struct aior_mm		*amm;		/* the mm's shared notifier */
-	struct list_head	mm_node;	/* on amm->rings */
 	struct mem_cgroup	*memcg;		/* the owner's, for the threads */
+	/* Teardown trigger (teardown.c): the owner's thread group exits. */
 	struct wait_queue_entry	exit_wait;	/* on owner_tgid->wait_pidfd */
 	bool			exit_wait_armed;
 	unsigned long		kill_state;	/* AIOR_KILL_* bits */

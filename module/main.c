@@ -168,12 +168,11 @@ static int aior_open(struct inode *inode, struct file *file)
 	aior_ctx_init_teardown(ctx);
 
 	ret = aior_user_get(ctx);
-	if (!ret)
-		ret = aior_ctx_watch_owner(ctx);
 	if (ret) {
 		aior_ctx_destroy(ctx);
 		return ret;
 	}
+	aior_ctx_watch_owner(ctx);
 	file->private_data = ctx;
 	return 0;
 }
@@ -285,8 +284,11 @@ static long aior_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	 * fork(), or a receiver of SCM_RIGHTS) must not make the module
 	 * interpret its addresses, or the owner's, on its behalf.
 	 */
-	if (current->mm != ctx->mm)
+	if (current->mm != ctx->mm) {
+		/* After the owner's exec, say, with the ring unmapped. */
+		aior_ctx_check_mm(ctx);
 		return -EPERM;
+	}
 	/* Its owner is gone (a CLONE_VM child may still share the mm). */
 	if (aior_ctx_dead(ctx))
 		return -EOWNERDEAD;

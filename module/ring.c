@@ -19,6 +19,7 @@
 #include "ring.h"
 #include "rw.h"
 #include "sqthread.h"
+#include "teardown.h"
 #include "worker.h"
 
 /*
@@ -206,6 +207,11 @@ void aior_ring_free(struct aior_ctx *ctx)
 	}
 }
 
+/* The owner's mm ends with the ring mapped in it: teardown.c. */
+static const struct vm_operations_struct aior_ring_vm_ops = {
+	.close	= aior_ring_vm_close,
+};
+
 int aior_ring_mmap(struct aior_ctx *ctx, struct vm_area_struct *vma)
 {
 	unsigned long off = vma->vm_pgoff << PAGE_SHIFT;
@@ -216,8 +222,10 @@ int aior_ring_mmap(struct aior_ctx *ctx, struct vm_area_struct *vma)
 	/* Pairs with the smp_store_release() at the end of setup. */
 	if (!smp_load_acquire(&ctx->setup_done))
 		return -EBADFD;
-	if (current->mm != ctx->mm)
+	if (current->mm != ctx->mm) {
+		aior_ctx_check_mm(ctx);
 		return -EPERM;
+	}
 
 	switch (off) {
 	case AIORING_OFF_SQ_RING:
@@ -245,5 +253,6 @@ int aior_ring_mmap(struct aior_ctx *ctx, struct vm_area_struct *vma)
 	 * grow with mremap(), and get_user_pages() refuses it.
 	 */
 	aior_vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_IO);
+	vma->vm_ops = &aior_ring_vm_ops;
 	return remap_vmalloc_range(vma, ptr, 0);
 }

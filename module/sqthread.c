@@ -31,6 +31,7 @@
 #include "iopoll.h"
 #include "sqthread.h"
 #include "submit.h"
+#include "teardown.h"
 #include "worker.h"
 
 #define AIOR_SQ_IDLE_DEFAULT_MS	1000
@@ -124,8 +125,10 @@ static int aior_sq_thread_fn(void *data)
 		 * longer would keep the ring's own mappings, hence the ring
 		 * file, alive after the owner exits.
 		 */
-		if (!mmget_not_zero(ctx->mm))
+		if (!mmget_not_zero(ctx->mm)) {
+			aior_ctx_check_mm(ctx);
 			break;
+		}
 		kthread_use_mm(ctx->mm);
 		done = aior_sq_thread_round(ctx);
 		kthread_unuse_mm(ctx->mm);

@@ -3,19 +3,27 @@
  * Ring teardown, in one place: what starts it, what it does, and when the
  * ring's memory goes. Nothing here waits for I/O.
  *
- * Three events kill a ring, whichever comes first:
+ * Four events kill a ring, whichever comes first:
  *  - ->release, after the last descriptor and the last mapping are gone
  *    (which also frees a ring left with nothing in flight there and then);
- *  - the owner's mm going away (an mmu_notifier's ->release, at exit or
- *    exec): once the mm is gone nobody can submit (ENTER must come from
- *    it), whatever descriptors still float around, for instance in an
- *    SCM_RIGHTS message queued on a socket the ring itself holds;
  *  - the owner's thread group exiting (a wait entry on its pid's
- *    wait_pidfd, the queue pidfds poll): the mm may outlive the process
- *    while one of the ring's threads is stuck in a page fault holding it,
- *    and that thread must be told.
- * aior_ctx_kill() only queues the kill work: all three come in contexts
- * that must not do much (exit_mmap, exit_notify() under tasklist_lock).
+ *    wait_pidfd, the queue pidfds poll): ENTER must come from the owner's
+ *    mm, so once the owner is gone nobody can submit, whatever descriptors
+ *    still float around, for instance in an SCM_RIGHTS message queued on
+ *    a socket the ring itself holds. The mm may outlive the process while
+ *    one of the ring's threads is stuck in a page fault holding it, and
+ *    that thread must be told;
+ *  - the owner's mm being torn down (exec, or exit) while the ring is
+ *    mapped in it: exit_mmap() closes the ring's VMAs
+ *    (aior_ring_vm_close());
+ *  - a ring's thread, ioctl or mmap finding the owner's mm gone
+ *    (aior_ctx_check_mm()), which covers an exec with the ring unmapped.
+ * An mmu_notifier would see every end of the mm, but once an mm has had
+ * one, its exit_mmap() waits for an SRCU grace period, and every
+ * invalidation in it walks the notifier list: a cost on every process
+ * that ever opened a ring, which io_uring does not impose.
+ * aior_ctx_kill() only queues the kill work: the triggers come in contexts
+ * that must not do much (exit_mmap(), exit_notify() under tasklist_lock).
  *
  * The kill work: CQEs from then on have no reader, so parked and later
  * ones are dropped; the ring's threads get SIGKILL and exit once they
@@ -33,7 +41,7 @@
  */
 #include <linux/delay.h>
 #include <linux/memcontrol.h>
-#include <linux/mmu_notifier.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pid.h>
 #include <linux/sched/mm.h>
@@ -168,49 +176,30 @@ void aior_ctx_release(struct aior_ctx *ctx)
 		aior_ctx_destroy(ctx);
 }
 
-/*
- * The rings of one mm share one mmu_notifier (mmu_notifier_get()): only
- * the first ring of a process pays for registering it.
+/**
+ * aior_ctx_check_mm - kill the ring if its owner's mm has gone
+ *
+ * For whoever finds the mm gone by other means than a teardown trigger: an
+ * mmget_not_zero() that failed, or a caller from another mm. Once the
+ * count of users is 0 it stays 0. Callable from any context.
  */
-struct aior_mm {
-	struct mmu_notifier	mn;
-	spinlock_t		lock;		/* protects rings */
-	struct list_head	rings;		/* of aior_ctx.mm_node */
-};
-
-static struct mmu_notifier *aior_mn_alloc(struct mm_struct *mm)
+void aior_ctx_check_mm(struct aior_ctx *ctx)
 {
-	struct aior_mm *am = kzalloc(sizeof(*am), GFP_KERNEL);
-
-	if (!am)
-		return ERR_PTR(-ENOMEM);
-	spin_lock_init(&am->lock);
-	INIT_LIST_HEAD(&am->rings);
-	return &am->mn;
-}
-
-static void aior_mn_free(struct mmu_notifier *mn)
-{
-	kfree(container_of(mn, struct aior_mm, mn));
-}
-
-/* The owner's mm is going away (exit_mmap()): every ring on it dies. */
-static void aior_mn_release(struct mmu_notifier *mn, struct mm_struct *mm)
-{
-	struct aior_mm *am = container_of(mn, struct aior_mm, mn);
-	struct aior_ctx *ctx;
-
-	spin_lock(&am->lock);
-	list_for_each_entry(ctx, &am->rings, mm_node)
+	if (!atomic_read(&ctx->mm->mm_users))
 		aior_ctx_kill(ctx);
-	spin_unlock(&am->lock);
 }
 
-static const struct mmu_notifier_ops aior_mn_ops = {
-	.release	= aior_mn_release,
-	.alloc_notifier	= aior_mn_alloc,
-	.free_notifier	= aior_mn_free,
-};
+/*
+ * vm_ops->close of a ring mapping. munmap() comes from a live mm; only
+ * exit_mmap(), at exec or exit, closes a VMA of an mm with no user left.
+ */
+void aior_ring_vm_close(struct vm_area_struct *vma)
+{
+	struct aior_ctx *ctx = vma->vm_file->private_data;
+
+	if (vma->vm_mm == ctx->mm)
+		aior_ctx_check_mm(ctx);
+}
 
 /*
  * Has the owner's thread group exited? Its leader is then a zombie with
@@ -252,27 +241,18 @@ static int aior_owner_exit_wake(struct wait_queue_entry *wait,
 }
 
 /**
- * aior_ctx_watch_owner - at open: kill the ring when the owner goes
+ * aior_ctx_watch_owner - at open: kill the ring when the owner exits
  *
- * Registers on current's mm and thread group. Returns 0 or -errno.
+ * Waits on current's thread group. The mm is watched through the ring's
+ * mappings and its users (aior_ring_vm_close(), aior_ctx_check_mm()).
  */
-int aior_ctx_watch_owner(struct aior_ctx *ctx)
+void aior_ctx_watch_owner(struct aior_ctx *ctx)
 {
 	struct wait_queue_head *wq = &ctx->owner_tgid->wait_pidfd;
-	struct mmu_notifier *mn;
-
-	mn = mmu_notifier_get(&aior_mn_ops, ctx->mm);
-	if (IS_ERR(mn))
-		return PTR_ERR(mn);
-	ctx->amm = container_of(mn, struct aior_mm, mn);
-	spin_lock(&ctx->amm->lock);
-	list_add_tail(&ctx->mm_node, &ctx->amm->rings);
-	spin_unlock(&ctx->amm->lock);
 
 	init_waitqueue_func_entry(&ctx->exit_wait, aior_owner_exit_wake);
 	add_wait_queue(wq, &ctx->exit_wait);
 	ctx->exit_wait_armed = true;
-	return 0;
 }
 
 static void aior_ctx_unwatch_owner(struct aior_ctx *ctx)
@@ -282,14 +262,6 @@ static void aior_ctx_unwatch_owner(struct aior_ctx *ctx)
 		ctx->exit_wait_armed = false;
 	}
 	cancel_work_sync(&ctx->exit_work);
-	if (ctx->amm) {
-		spin_lock(&ctx->amm->lock);
-		list_del(&ctx->mm_node);
-		spin_unlock(&ctx->amm->lock);
-		/* Freed after an SRCU grace period; module exit waits for it. */
-		mmu_notifier_put(&ctx->amm->mn);
-		ctx->amm = NULL;
-	}
 }
 
 /**
@@ -357,8 +329,6 @@ void aior_teardown_queue(struct work_struct *work)
 void aior_teardown_module_exit(void)
 {
 	destroy_workqueue(aior_teardown_wq);
-	/* Pending frees of our mmu_notifiers run our code. */
-	mmu_notifier_synchronize();
 	WARN(atomic_read(&aior_live_ctxs), "%d ring contexts leaked\n",
 	     atomic_read(&aior_live_ctxs));
 }

@@ -5,8 +5,10 @@
 #include "core.h"
 
 void aior_ctx_init_teardown(struct aior_ctx *ctx);
-int aior_ctx_watch_owner(struct aior_ctx *ctx);
+void aior_ctx_watch_owner(struct aior_ctx *ctx);
 void aior_ctx_kill(struct aior_ctx *ctx);
+void aior_ctx_check_mm(struct aior_ctx *ctx);
+void aior_ring_vm_close(struct vm_area_struct *vma);
 void aior_ctx_release(struct aior_ctx *ctx);
 void aior_ctx_destroy(struct aior_ctx *ctx);
 void aior_ctx_free_work(struct work_struct *work);

@@ -93,6 +93,7 @@
 
 #include "cq.h"
 #include "opdef.h"
+#include "teardown.h"
 #include "worker.h"
 
 unsigned int aior_max_workers_cap = 64;
@@ -213,8 +214,12 @@ bool aior_worker_enter(struct aior_req *req, struct aior_worker_state *st)
 	struct aior_ctx *ctx = req->ctx;
 
 	/* Teardown began, or the owner exited: nobody wants this any more. */
-	if (aior_ctx_dead(ctx) || !mmget_not_zero(ctx->mm))
+	if (aior_ctx_dead(ctx))
 		return false;
+	if (!mmget_not_zero(ctx->mm)) {
+		aior_ctx_check_mm(ctx);
+		return false;
+	}
 	st->mm = ctx->mm;
 	kthread_use_mm(st->mm);
 	st->old_creds = override_creds(req->creds);
