@@ -220,6 +220,24 @@ static void aior_submit_one(struct aior_req *req, const struct aioring_sqe *sqe)
 }
 
 /*
+ * Bound the requests a ring holds in the kernel (in flight or parked) by
+ * its CQ size, like fs/aio.c's nr_events. A POLL_REMOVE may go past it by
+ * up to the SQ size: it completes inline and ends a poll, and without it a
+ * ring whose CQ size of polls never fire would refuse the one request that
+ * could free it. @sqe is the kernel's copy, or NULL for a bad index.
+ */
+static bool aior_submit_has_room(struct aior_ctx *ctx,
+				 const struct aioring_sqe *sqe)
+{
+	unsigned int n = atomic_read(&ctx->inflight);
+
+	if (likely(n < ctx->cq_entries))
+		return true;
+	return sqe && sqe->opcode == AIORING_OP_POLL_REMOVE &&
+	       n < ctx->cq_entries + ctx->sq_entries;
+}
+
+/*
  * Consume up to @nr SQEs. Returns the number consumed, or a negative errno
  * when none was.
  */
@@ -252,13 +270,17 @@ int aior_submit_sqes(struct aior_ctx *ctx, u32 nr)
 	while (done < nr) {
 		struct aioring_sqe sqe;
 		struct aior_req *req;
+		bool valid;
 		u32 idx;
 
-		/*
-		 * Bound the requests a ring holds in the kernel (in flight or
-		 * parked) by its CQ size, like fs/aio.c's nr_events.
-		 */
-		if (atomic_read(&ctx->inflight) >= ctx->cq_entries) {
+		idx = READ_ONCE(ctx->sq_array[head & mask]);
+		valid = idx < ctx->sq_entries;
+		if (likely(valid)) {
+			/* No speculative load of an SQE out of bounds (Spectre v1). */
+			idx = array_index_nospec(idx, ctx->sq_entries);
+			memcpy(&sqe, &ctx->sqes[idx], sizeof(sqe));
+		}
+		if (!aior_submit_has_room(ctx, valid ? &sqe : NULL)) {
 			ret = -EBUSY;
 			break;
 		}
@@ -267,19 +289,15 @@ int aior_submit_sqes(struct aior_ctx *ctx, u32 nr)
 			ret = -EAGAIN;
 			break;
 		}
-		idx = READ_ONCE(ctx->sq_array[head & mask]);
 		head++;
 		done++;
 
-		if (unlikely(idx >= ctx->sq_entries)) {
+		if (unlikely(!valid)) {
 			WRITE_ONCE(r->dropped, READ_ONCE(r->dropped) + 1);
 			req->user_data = AIORING_DROPPED_USER_DATA;
 			aior_req_complete(req, -ERANGE);
 			continue;
 		}
-		/* No speculative load of an SQE out of bounds (Spectre v1). */
-		idx = array_index_nospec(idx, ctx->sq_entries);
-		memcpy(&sqe, &ctx->sqes[idx], sizeof(sqe));
 		aior_submit_one(req, &sqe);
 
 		/* Inline execution may be long; don't hog the CPU. */
