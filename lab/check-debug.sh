@@ -25,8 +25,10 @@
 # again and fails on any report.
 #
 # The guest gets more memory and time than `make check` (KASAN, TCG):
-# LAB_MEM=2048, LAB_TIMEOUT=5400, LAB_IDLE_TIMEOUT=900, per-test timeout
-# DEBUG_TEST_TIMEOUT=600 (AIORING_TEST_TIMEOUT in the guest), and
+# LAB_MEM=2048, LAB_TIMEOUT=7200, LAB_IDLE_TIMEOUT=900, per-test timeout
+# DEBUG_TEST_TIMEOUT=600 (AIORING_TEST_TIMEOUT in the guest), but
+# DEBUG_FUZZ_TIMEOUT=3000 for tests/fuzz, which needs about that long for
+# its 10^6 operations under KASAN and TCG (it stops at 10^6), and
 # LAB_CRASH_GRACE=600: a debug kernel's "BUG:" reports (KASAN, sleep in
 # atomic context) are not fatal, and the rest of the suite still runs.
 #
@@ -44,11 +46,12 @@ LAB_T0=$(date +%s)
 export LAB_T0
 # Debug-guest defaults, before boot.sh reads them.
 LAB_MEM=${LAB_MEM:-2048}
-LAB_TIMEOUT=${LAB_TIMEOUT:-5400}
+LAB_TIMEOUT=${LAB_TIMEOUT:-7200}
 LAB_IDLE_TIMEOUT=${LAB_IDLE_TIMEOUT:-900}
 LAB_CRASH_GRACE=${LAB_CRASH_GRACE:-600}
 LAB_BOOT_DEADLINE=${LAB_BOOT_DEADLINE:-600}
 DEBUG_TEST_TIMEOUT=${DEBUG_TEST_TIMEOUT:-600}
+DEBUG_FUZZ_TIMEOUT=${DEBUG_FUZZ_TIMEOUT:-3000}
 LAB_DEBUG_STANDIN=${LAB_DEBUG_STANDIN:-}
 export LAB_MEM LAB_TIMEOUT LAB_IDLE_TIMEOUT LAB_CRASH_GRACE LAB_BOOT_DEADLINE
 
@@ -93,6 +96,7 @@ stage_debug_tests() {
 		# check-debug wrapper (lab/check-debug.sh): a first kmemleak scan, the
 		# suite with a longer per-test timeout, then the kmemleak check.
 		export AIORING_TEST_TIMEOUT=\${AIORING_TEST_TIMEOUT:-$DEBUG_TEST_TIMEOUT}
+		export AIORING_TEST_TIMEOUT_fuzz=\${AIORING_TEST_TIMEOUT_fuzz:-$DEBUG_FUZZ_TIMEOUT}
 		"\$1/lab-kmemleak.sh" baseline $need_kmemleak
 		"\$1/aioring-run-tests.sh" "\$@"
 		rc=\$?

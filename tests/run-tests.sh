@@ -6,7 +6,8 @@
 #   run-tests.sh DIR
 #
 # Runs every executable in DIR in name order, each under
-# "timeout -s KILL 120", prints its output and one result line:
+# "timeout -s KILL 120" (AIORING_TEST_TIMEOUT; AIORING_TEST_TIMEOUT_<name>,
+# dashes as underscores, for one test), prints its output and one result line:
 #   AIORING-TEST: PASS <name>
 #   AIORING-TEST: SKIP <name>                   (exit 77)
 #   AIORING-TEST: FAIL <name> (exit N)          (anything else, 137 = killed)
@@ -107,7 +108,10 @@ for t in "$dir"/*; do
 	*.sh|*.o|*.c) continue ;;
 	esac
 	echo "AIORING-TEST: START $name"
-	timeout -s KILL "$TIMEOUT" "$t" 2>&1
+	# AIORING_TEST_TIMEOUT_<name> (dashes as underscores) gives one test
+	# a timeout of its own, which the test sees as AIORING_TEST_TIMEOUT.
+	eval "tmo=\${AIORING_TEST_TIMEOUT_$(printf '%s' "$name" | tr -c 'A-Za-z0-9_' _):-$TIMEOUT}"
+	AIORING_TEST_TIMEOUT=$tmo timeout -s KILL "$tmo" "$t" 2>&1
 	rc=$?
 	reap_strays
 	read_kernel_log
