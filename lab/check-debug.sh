@@ -25,7 +25,7 @@
 # again and fails on any report.
 #
 # The guest gets more memory and time than `make check` (KASAN, TCG):
-# LAB_MEM=2048, LAB_TIMEOUT=7200, LAB_IDLE_TIMEOUT=900, per-test timeout
+# LAB_MEM=2048, LAB_TIMEOUT=9000, LAB_IDLE_TIMEOUT=900, per-test timeout
 # DEBUG_TEST_TIMEOUT=600 (AIORING_TEST_TIMEOUT in the guest), but
 # DEBUG_FUZZ_TIMEOUT=3000 for tests/fuzz, which needs about that long for
 # its 10^6 operations under KASAN and TCG (it stops at 10^6), and
@@ -46,7 +46,7 @@ LAB_T0=$(date +%s)
 export LAB_T0
 # Debug-guest defaults, before boot.sh reads them.
 LAB_MEM=${LAB_MEM:-2048}
-LAB_TIMEOUT=${LAB_TIMEOUT:-7200}
+LAB_TIMEOUT=${LAB_TIMEOUT:-9000}
 LAB_IDLE_TIMEOUT=${LAB_IDLE_TIMEOUT:-900}
 LAB_CRASH_GRACE=${LAB_CRASH_GRACE:-600}
 LAB_BOOT_DEADLINE=${LAB_BOOT_DEADLINE:-600}

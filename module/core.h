@@ -26,7 +26,6 @@
 #include "aioring.h"
 
 struct aior_user;
-struct aior_mm;
 
 /*
  * Kernel view of the SQ ring mapping. head and tail sit on their own cache

@@ -313,9 +313,17 @@ static int aior_mmap(struct file *file, struct vm_area_struct *vma)
 	return aior_ring_mmap(file->private_data, vma);
 }
 
+/* Every close() of a descriptor, exec's of close-on-exec ones included. */
+static int aior_flush(struct file *file, fl_owner_t id)
+{
+	aior_ctx_flush(file->private_data, file);
+	return 0;
+}
+
 static const struct file_operations aior_fops = {
 	.owner		= THIS_MODULE,
 	.open		= aior_open,
+	.flush		= aior_flush,
 	.release	= aior_release,
 	.unlocked_ioctl	= aior_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,

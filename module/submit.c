@@ -12,7 +12,9 @@
  *
  * Requests hold at most cq_entries slots in the kernel: past that, ENTER
  * returns what it consumed, or -EBUSY, until completions are reaped. That
- * bounds the memory one ring can pin, including parked completions.
+ * bounds the memory one ring can pin, including parked completions. Only a
+ * POLL_REMOVE, which completes inline, may go past it, by the SQ size at
+ * most (aior_submit_has_room()).
  */
 #include <linux/file.h>
 #include <linux/nospec.h>

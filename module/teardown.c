@@ -16,8 +16,12 @@
  *  - the owner's mm being torn down (exec, or exit) while the ring is
  *    mapped in it: exit_mmap() closes the ring's VMAs
  *    (aior_ring_vm_close());
- *  - a ring's thread, ioctl or mmap finding the owner's mm gone
- *    (aior_ctx_check_mm()), which covers an exec with the ring unmapped.
+ *  - a ring's thread, ioctl, mmap or close() (->flush, looking again on
+ *    the way back to user space) finding the owner's mm gone
+ *    (aior_ctx_check_mm()), which covers an exec with the ring unmapped:
+ *    exec closes the close-on-exec descriptors. A ring unmapped, with no
+ *    descriptor closed at the exec (one in an SCM_RIGHTS message, say)
+ *    and nothing running, lives until the owner exits.
  * An mmu_notifier would see every end of the mm, but once an mm has had
  * one, its exit_mmap() waits for an SRCU grace period, and every
  * invalidation in it walks the notifier list: a cost on every process
@@ -48,6 +52,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/task_work.h>
 
 #include "cq.h"
 #include "iopoll.h"
@@ -178,6 +183,7 @@ void aior_ctx_release(struct aior_ctx *ctx)
 
 /**
  * aior_ctx_check_mm - kill the ring if its owner's mm has gone
+ * @ctx: the ring
  *
  * For whoever finds the mm gone by other means than a teardown trigger: an
  * mmget_not_zero() that failed, or a caller from another mm. Once the
@@ -187,6 +193,59 @@ void aior_ctx_check_mm(struct aior_ctx *ctx)
 {
 	if (!atomic_read(&ctx->mm->mm_users))
 		aior_ctx_kill(ctx);
+}
+
+/* A look at the owner's mm once the closing task is back in user space. */
+struct aior_close_check {
+	struct callback_head	cb;
+	struct aior_ctx		*ctx;
+};
+
+static void aior_close_check_fn(struct callback_head *cb)
+{
+	struct aior_close_check *cc = container_of(cb, struct aior_close_check, cb);
+
+	aior_ctx_check_mm(cc->ctx);
+	aior_ctx_put(cc->ctx);
+	kfree(cc);
+}
+
+/**
+ * aior_ctx_flush - ->flush: a descriptor of the ring is being closed
+ * @ctx: the ring
+ * @file: its file
+ *
+ * A close from another mm looks at once. The owner's exec closes its
+ * close-on-exec descriptors before it lets go of the old mm
+ * (do_close_on_exec() comes before exec_mmap()), so the owner's own close
+ * looks again when the task next returns to user space: after an exec,
+ * from the new image, with the old mm gone. Not for the last reference
+ * (->release follows), nor for a ring already dying. Best effort: without
+ * memory, the owner's exit still kills the ring.
+ */
+void aior_ctx_flush(struct aior_ctx *ctx, struct file *file)
+{
+	struct aior_close_check *cc;
+
+	if (aior_ctx_dead(ctx) || file_count(file) <= 1)
+		return;
+	if (current->mm != ctx->mm) {
+		aior_ctx_check_mm(ctx);
+		return;
+	}
+	if (current->flags & PF_KTHREAD)
+		return;
+	cc = kmalloc(sizeof(*cc), GFP_KERNEL);
+	if (!cc)
+		return;
+	init_task_work(&cc->cb, aior_close_check_fn);
+	cc->ctx = ctx;
+	aior_ctx_get(ctx);
+	if (task_work_add(current, &cc->cb, TWA_RESUME)) {
+		/* Exiting: its exit kills the ring. */
+		aior_ctx_put(ctx);
+		kfree(cc);
+	}
 }
 
 /*

@@ -13,6 +13,12 @@
  *    the other end S1 kept open. The new program's ioctl on the ring gets
  *    EPERM (another mm) and must find the ring dead: the ring lets go of
  *    S2, so S1 reads end-of-file, while the ring fd is still open.
+ *  - close-on-exec: the same, but the ring fd is close-on-exec (as
+ *    libaioring opens it), so the exec itself closes it, after the old mm
+ *    is gone, and the new program does nothing to the ring: S1 must still
+ *    read end-of-file.
+ * In both unmapped rounds the ring also holds a datagram socket whose
+ * queue holds the ring fd, so that no close of the ring fd is its last.
  *  - vfork: the owner vfork()s a child that execs; the owner's mm lives
  *    on, and so must its ring (a NOP still completes).
  */
@@ -60,7 +66,10 @@ static int run_sleeper(void)
 	return 3;
 }
 
-/* After the exec of the unmapped round: the ring fd and S1 came along. */
+/*
+ * After the exec of the unmapped rounds: S1 came along, and the ring fd
+ * too unless it was close-on-exec (-1).
+ */
 static int run_prober(int ring_fd, int s1)
 {
 	struct aioring_stats st;
@@ -68,8 +77,8 @@ static int run_prober(int ring_fd, int s1)
 	char c;
 	int ret;
 
-	ret = ioctl(ring_fd, AIORING_IOC_STATS, &st);
-	if (ret != -1 || errno != EPERM) {
+	ret = ring_fd < 0 ? -1 : ioctl(ring_fd, AIORING_IOC_STATS, &st);
+	if (ring_fd >= 0 && (ret != -1 || errno != EPERM)) {
 		fprintf(stderr, "STATS from the new image: %d (%s), want EPERM\n",
 			ret, t_errname(errno));
 		return 1;
@@ -86,7 +95,8 @@ static int run_prober(int ring_fd, int s1)
 			ret, t_errname(errno));
 		return 1;
 	}
-	close(ring_fd);
+	if (ring_fd >= 0)
+		close(ring_fd);
 	return 0;
 }
 
@@ -137,32 +147,41 @@ static void round_mapped(long before)
 		       now, before);
 }
 
-static void child_unmapped(void)
+static void child_unmapped(int cloexec)
 {
 	struct aioring ring;
-	int sv[2];
+	int sv[2], dv[2], reg[2];
 
 	t_become_user(T_USER_UID);
 	T_SYSOK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	T_SYSOK(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, dv));
 	t_ring_init(&ring, 4, 0);
-	T_RES(aioring_register_files(&ring, &sv[1], 1), 0);
+	/* The cycle keeps the ring when the exec closes its fd. */
+	send_fd(dv[0], ring.ring_fd);
+	reg[0] = dv[1];
+	reg[1] = sv[1];
+	T_RES(aioring_register_files(&ring, reg, 2), 0);
+	close(dv[0]);
+	close(dv[1]);
 	close(sv[1]);
 	unmap_ring(&ring);
-	/* The descriptor goes through exec (libaioring opens it O_CLOEXEC). */
-	T_SYSOK(fcntl(ring.ring_fd, F_SETFD, 0));
-	exec_self("prober", ring.ring_fd, sv[0]);
+	/* libaioring opens it O_CLOEXEC; else it goes through exec. */
+	if (!cloexec)
+		T_SYSOK(fcntl(ring.ring_fd, F_SETFD, 0));
+	exec_self("prober", cloexec ? -1 : ring.ring_fd, sv[0]);
 }
 
-static void round_unmapped(long before)
+static void round_unmapped(long before, int cloexec)
 {
+	const char *what = cloexec ? "close-on-exec" : "unmapped";
 	pid_t pid = T_SYSOK(fork());
 
 	if (pid == 0)
-		child_unmapped();
-	t_expect_child_exit(pid, 0, "unmapped: the exec'd prober");
+		child_unmapped(cloexec);
+	t_expect_child_exit(pid, 0, what);
 	if (t_wait_refcnt(before, 5000) != before)
-		t_fail("unmapped: module refcnt %ld after the prober closed the ring, %ld before",
-		       t_module_refcnt(), before);
+		t_fail("%s: module refcnt %ld after the prober exited, %ld before",
+		       what, t_module_refcnt(), before);
 }
 
 static void round_vfork(long before)
@@ -211,7 +230,8 @@ int main(int argc, char **argv)
 	if (before < 0)
 		t_skip("no /sys/module/aioring/refcnt (module built in?)");
 	round_mapped(before);
-	round_unmapped(before);
+	round_unmapped(before, 0);
+	round_unmapped(before, 1);
 	round_vfork(before);
 	return t_exit_status();
 }
