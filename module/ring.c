@@ -226,6 +226,9 @@ int aior_ring_mmap(struct aior_ctx *ctx, struct vm_area_struct *vma)
 		aior_ctx_check_mm(ctx);
 		return -EPERM;
 	}
+	/* As the ioctls say: a CLONE_VM sibling of a dead owner maps nothing. */
+	if (aior_ctx_dead(ctx))
+		return -EOWNERDEAD;
 
 	switch (off) {
 	case AIORING_OFF_SQ_RING:
