@@ -33,24 +33,6 @@
 
 static const char *self_exe = "/proc/self/exe";
 
-static void send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char byte = 'r';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	T_EQ(sendmsg(sock, &msg, 0), 1);
-}
-
 static void unmap_ring(struct aioring *ring)
 {
 	T_SYSOK(munmap(ring->sq.sqes, ring->sq.sqes_sz));
@@ -118,7 +100,7 @@ static void child_mapped(void)
 	t_become_user(T_USER_UID);
 	T_SYSOK(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
 	t_ring_init(&ring, 4, 0);
-	send_fd(sv[0], ring.ring_fd);
+	t_send_fd(sv[0], ring.ring_fd);
 	T_RES(aioring_register_files(&ring, &sv[1], 1), 0);
 	close(sv[0]);
 	close(sv[1]);
@@ -157,7 +139,7 @@ static void child_unmapped(int cloexec)
 	T_SYSOK(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, dv));
 	t_ring_init(&ring, 4, 0);
 	/* The cycle keeps the ring when the exec closes its fd. */
-	send_fd(dv[0], ring.ring_fd);
+	t_send_fd(dv[0], ring.ring_fd);
 	reg[0] = dv[1];
 	reg[1] = sv[1];
 	T_RES(aioring_register_files(&ring, reg, 2), 0);

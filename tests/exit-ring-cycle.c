@@ -21,24 +21,6 @@
 
 #include "t_helpers.h"
 
-static void send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char byte = 'r';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	T_EQ(sendmsg(sock, &msg, 0), 1);
-}
-
 /* The child: build the cycle and exit with the ring fd open (or not). */
 static void make_cycle(int fixed, int close_first)
 {
@@ -48,7 +30,7 @@ static void make_cycle(int fixed, int close_first)
 	t_become_user(T_USER_UID);
 	T_SYSOK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
 	t_ring_init(&ring, 4, 0);
-	send_fd(sv[0], ring.ring_fd);
+	t_send_fd(sv[0], ring.ring_fd);
 	/*
 	 * Armed after the send: the socket's wakeup for a new message is
 	 * keyed with POLLPRI among others, and a keyed wakeup completes a

@@ -197,6 +197,8 @@ long t_vmpin_kb(void);
 long t_module_refcnt(void);
 /* Wait up to @ms for the refcnt to be @want; returns the last value. */
 long t_wait_refcnt(long want, unsigned ms);
+/* Send @fd over the unix socket @sock (SCM_RIGHTS, one byte of data). */
+void t_send_fd(int sock, int fd);
 /*
  * @len bytes registered with a userfaultfd nobody serves: a read into them
  * blocks in the page fault until the fd is closed. Returns the region;
