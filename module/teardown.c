@@ -44,6 +44,7 @@
  * until then; rmmod waits for nothing but the free work itself.
  */
 #include <linux/delay.h>
+#include <linux/file.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -195,19 +196,27 @@ void aior_ctx_check_mm(struct aior_ctx *ctx)
 		aior_ctx_kill(ctx);
 }
 
-/* A look at the owner's mm once the closing task is back in user space. */
+/*
+ * A look at the owner's mm once the exec'ing task is back in user space.
+ * It holds the file, not the ring: the file's last put then runs as a
+ * task_work of its own after this one (task_works run newest first, so a
+ * ring reference held here would make ->release of a second descriptor
+ * closed in the same exec wait for us), and the file holds the module
+ * until after this function has returned.
+ */
 struct aior_close_check {
 	struct callback_head	cb;
-	struct aior_ctx		*ctx;
+	struct file		*file;
 };
 
 static void aior_close_check_fn(struct callback_head *cb)
 {
 	struct aior_close_check *cc = container_of(cb, struct aior_close_check, cb);
+	struct file *file = cc->file;
 
-	aior_ctx_check_mm(cc->ctx);
-	aior_ctx_put(cc->ctx);
 	kfree(cc);
+	aior_ctx_check_mm(file->private_data);
+	fput(file);
 }
 
 /**
@@ -216,12 +225,13 @@ static void aior_close_check_fn(struct callback_head *cb)
  * @file: its file
  *
  * A close from another mm looks at once. The owner's exec closes its
- * close-on-exec descriptors before it lets go of the old mm
- * (do_close_on_exec() comes before exec_mmap()), so the owner's own close
- * looks again when the task next returns to user space: after an exec,
- * from the new image, with the old mm gone. Not for the last reference
+ * close-on-exec descriptors before it lets go of the old mm (on 6.1 and
+ * 6.12 do_close_on_exec() comes before exec_mmap()), so a close by an
+ * exec'ing owner looks again when the task returns to user space, from
+ * the new image, with the old mm gone. Not for the last reference
  * (->release follows), nor for a ring already dying. Best effort: without
- * memory, the owner's exit still kills the ring.
+ * memory, or if someone holds the old mm just then (a /proc reader), the
+ * owner's exit still kills the ring.
  */
 void aior_ctx_flush(struct aior_ctx *ctx, struct file *file)
 {
@@ -233,17 +243,16 @@ void aior_ctx_flush(struct aior_ctx *ctx, struct file *file)
 		aior_ctx_check_mm(ctx);
 		return;
 	}
-	if (current->flags & PF_KTHREAD)
+	if (!current->in_execve)
 		return;
-	cc = kmalloc(sizeof(*cc), GFP_KERNEL);
+	cc = kmalloc(sizeof(*cc), GFP_KERNEL_ACCOUNT);
 	if (!cc)
 		return;
 	init_task_work(&cc->cb, aior_close_check_fn);
-	cc->ctx = ctx;
-	aior_ctx_get(ctx);
+	cc->file = get_file(file);
 	if (task_work_add(current, &cc->cb, TWA_RESUME)) {
 		/* Exiting: its exit kills the ring. */
-		aior_ctx_put(ctx);
+		fput(file);
 		kfree(cc);
 	}
 }
