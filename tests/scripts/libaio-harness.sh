@@ -68,10 +68,12 @@ cd "$base" || exit 1
 # instead would not print the first line.
 out=/tmp/$name.out
 t0=$(date +%s)
-# Killed before the runner's own timeout: that one would kill only this
-# shell, and a case left running holds the module (rmmod-clean fails).
+# Killed 20 s before the runner's own timeout (AIORING_TEST_TIMEOUT, 120 s;
+# 600 s on a debug kernel): that one would kill only this shell, and a
+# case left running holds the module (rmmod-clean fails).
+limit=$((${AIORING_TEST_TIMEOUT:-120} - 20))
 LD_LIBRARY_PATH=$H/lib LD_PRELOAD=$H/lib/libaioring-aio.so AIORING_AIO_STATS=1 \
-	timeout -s KILL 100 "$H/sbin/$n.p" >"$out" 2>&1
+	timeout -s KILL "$limit" "$H/sbin/$n.p" >"$out" 2>&1
 rc=$?
 echo "$name: exit $rc after $(($(date +%s) - t0)) s"
 # Huge outputs (11: one line per failure) are cut.
