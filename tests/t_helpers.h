@@ -173,6 +173,7 @@ void *t_fault_page(int prot_none);
 /* Processes, signals and time. */
 /* waitpid with a deadline; on timeout SIGKILL the child and fail. */
 int t_wait_child(pid_t pid, unsigned timeout_ms);
+/* t_wait_child() for 60 s (the per-test timeout less 60 s if longer). */
 void t_expect_child_exit(pid_t pid, int code, const char *what);
 void t_expect_child_signal(pid_t pid, int sig, const char *what);
 /* Install @fn for @sig, with or without SA_RESTART. */
