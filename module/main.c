@@ -273,25 +273,15 @@ static long aior_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct aior_ctx *ctx = file->private_data;
 	void __user *argp = (void __user *)arg;
+	int ret;
 
 	if (cmd != AIORING_IOC_SETUP && cmd != AIORING_IOC_ENTER &&
 	    cmd != AIORING_IOC_STATS && cmd != AIORING_IOC_REGISTER &&
 	    cmd != AIORING_IOC_PROBE_FILE)
 		return -ENOTTY;
-	/*
-	 * The ring, and every buffer address in its SQEs, belongs to the mm
-	 * that opened it. Another process holding the fd (a child after
-	 * fork(), or a receiver of SCM_RIGHTS) must not make the module
-	 * interpret its addresses, or the owner's, on its behalf.
-	 */
-	if (current->mm != ctx->mm) {
-		/* After the owner's exec, say, with the ring unmapped. */
-		aior_ctx_check_mm(ctx);
-		return -EPERM;
-	}
-	/* Its owner is gone (a CLONE_VM child may still share the mm). */
-	if (aior_ctx_dead(ctx))
-		return -EOWNERDEAD;
+	ret = aior_ctx_check_caller(ctx);
+	if (ret)
+		return ret;
 
 	switch (cmd) {
 	case AIORING_IOC_SETUP:

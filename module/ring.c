@@ -218,17 +218,14 @@ int aior_ring_mmap(struct aior_ctx *ctx, struct vm_area_struct *vma)
 	unsigned long len = vma->vm_end - vma->vm_start;
 	size_t size;
 	void *ptr;
+	int ret;
 
 	/* Pairs with the smp_store_release() at the end of setup. */
 	if (!smp_load_acquire(&ctx->setup_done))
 		return -EBADFD;
-	if (current->mm != ctx->mm) {
-		aior_ctx_check_mm(ctx);
-		return -EPERM;
-	}
-	/* As the ioctls say: a CLONE_VM sibling of a dead owner maps nothing. */
-	if (aior_ctx_dead(ctx))
-		return -EOWNERDEAD;
+	ret = aior_ctx_check_caller(ctx);
+	if (ret)
+		return ret;
 
 	switch (off) {
 	case AIORING_OFF_SQ_RING:

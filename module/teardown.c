@@ -196,6 +196,27 @@ void aior_ctx_check_mm(struct aior_ctx *ctx)
 		aior_ctx_kill(ctx);
 }
 
+/**
+ * aior_ctx_check_caller - may current use the ring (ioctls, mmap)?
+ * @ctx: the ring
+ *
+ * The ring, and every buffer address in its SQEs, belongs to the mm that
+ * opened it. Another process holding the fd (a child after fork(), a
+ * receiver of SCM_RIGHTS, the owner's new image after an exec) must not
+ * make the module interpret its addresses, or the owner's, on its behalf:
+ * -EPERM, after a look at whether the owner's mm is gone. A dead ring
+ * (its owner exited; a CLONE_VM child may still share the mm) is
+ * -EOWNERDEAD. Returns 0 if the caller may go on.
+ */
+int aior_ctx_check_caller(struct aior_ctx *ctx)
+{
+	if (current->mm != ctx->mm) {
+		aior_ctx_check_mm(ctx);
+		return -EPERM;
+	}
+	return aior_ctx_dead(ctx) ? -EOWNERDEAD : 0;
+}
+
 /*
  * A look at the owner's mm once the exec'ing task is back in user space.
  * It holds the file, not the ring: the file's last put then runs as a

@@ -8,6 +8,7 @@ void aior_ctx_init_teardown(struct aior_ctx *ctx);
 void aior_ctx_watch_owner(struct aior_ctx *ctx);
 void aior_ctx_kill(struct aior_ctx *ctx);
 void aior_ctx_check_mm(struct aior_ctx *ctx);
+int aior_ctx_check_caller(struct aior_ctx *ctx);
 void aior_ctx_flush(struct aior_ctx *ctx, struct file *file);
 void aior_ring_vm_close(struct vm_area_struct *vma);
 void aior_ctx_release(struct aior_ctx *ctx);
